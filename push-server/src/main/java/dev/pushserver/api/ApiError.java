@@ -1,0 +1,32 @@
+package dev.pushserver.api;
+
+import dev.pushserver.protocol.Json;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+/** A rejected API request: the HTTP status and a message that says what is wrong. */
+public final class ApiError extends RuntimeException {
+
+    private final HttpResponseStatus status;
+
+    public ApiError(HttpResponseStatus status, String message) {
+        super(message, null, false, false);
+        this.status = status;
+    }
+
+    public HttpResponseStatus status() {
+        return status;
+    }
+
+    /** {@code {"error":"<message>"}} */
+    public static byte[] body(String message) {
+        return Json.bytes(g -> {
+            g.writeStartObject();
+            g.writeStringField("error", message);
+            g.writeEndObject();
+        });
+    }
+
+    static ApiError badRequest(String message) {
+        return new ApiError(HttpResponseStatus.BAD_REQUEST, message);
+    }
+}

@@ -1,0 +1,133 @@
+package dev.pushserver.channel;
+
+import dev.pushserver.protocol.ChannelType;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One occupied channel of one app. Subscribers are kept per event loop in arrays that only that loop touches, so
+ * fan-out needs no lock; the counts and presence members are shared by all loops and guarded by this object.
+ */
+public final class ChannelState {
+
+    final String name;
+    final ChannelType type;
+    private final LoopSubscribers[] loops;
+
+    // guarded by this
+    private int subscriptions;
+    private final Map<String, Member> members;
+    private boolean removed;
+
+    ChannelState(String name, int loopCount) {
+        this.name = name;
+        this.type = ChannelType.of(name);
+        this.loops = new LoopSubscribers[loopCount];
+        for (int i = 0; i < loopCount; i++) {
+            loops[i] = new LoopSubscribers();
+        }
+        this.members = type == ChannelType.PRESENCE ? new LinkedHashMap<>() : null;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public ChannelType type() {
+        return type;
+    }
+
+    /** Subscribers on loop {@code i}; call only on that loop. */
+    public LoopSubscribers subscribersOn(int i) {
+        return loops[i];
+    }
+
+    /** Cheap cross-thread check used to skip loops with nobody to deliver to. */
+    public boolean hasSubscribersOn(int i) {
+        return loops[i].size() > 0;
+    }
+
+    public synchronized int subscriptionCount() {
+        return subscriptions;
+    }
+
+    public synchronized int userCount() {
+        return members == null ? 0 : members.size();
+    }
+
+    /** Distinct presence user ids, in join order. */
+    public synchronized java.util.List<String> userIds() {
+        return members == null ? java.util.List.of() : new java.util.ArrayList<>(members.keySet());
+    }
+
+    // ---- mutations: called by AppChannels only -------------------------------------------------------------
+
+    synchronized boolean isRemoved() {
+        return removed;
+    }
+
+    synchronized void markRemoved() {
+        removed = true;
+    }
+
+    synchronized int addSubscription() {
+        return ++subscriptions;
+    }
+
+    synchronized int removeSubscription() {
+        return --subscriptions;
+    }
+
+    synchronized boolean isEmpty() {
+        return subscriptions == 0;
+    }
+
+    /** Whether a new distinct user would exceed {@code max}; existing users may always open more connections. */
+    synchronized boolean wouldExceedMembers(String userId, int max) {
+        return !members.containsKey(userId) && members.size() >= max;
+    }
+
+    /** Adds a connection of {@code userId}; returns true when it is the user's first (member_added). */
+    synchronized boolean addMember(String userId, String userInfoJson) {
+        Member m = members.get(userId);
+        if (m == null) {
+            members.put(userId, new Member(userInfoJson));
+            return true;
+        }
+        m.connections++;
+        return false;
+    }
+
+    /** Removes a connection of {@code userId}; returns true when it was the user's last (member_removed). */
+    synchronized boolean removeMember(String userId) {
+        Member m = members.get(userId);
+        if (m == null) {
+            return false;
+        }
+        if (--m.connections == 0) {
+            members.remove(userId);
+            return true;
+        }
+        return false;
+    }
+
+    /** user id -> user_info JSON (null when none), in join order. */
+    public synchronized Map<String, String> presenceMembers() {
+        return memberSnapshot();
+    }
+
+    synchronized Map<String, String> memberSnapshot() {
+        Map<String, String> out = new LinkedHashMap<>();
+        members.forEach((id, m) -> out.put(id, m.userInfoJson));
+        return out;
+    }
+
+    private static final class Member {
+        final String userInfoJson;
+        int connections = 1;
+
+        Member(String userInfoJson) {
+            this.userInfoJson = userInfoJson;
+        }
+    }
+}

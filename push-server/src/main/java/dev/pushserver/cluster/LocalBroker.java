@@ -1,0 +1,70 @@
+package dev.pushserver.cluster;
+
+import dev.pushserver.app.App;
+import dev.pushserver.channel.ChannelState;
+import dev.pushserver.channel.LoopSubscribers;
+import dev.pushserver.connection.Connection;
+import dev.pushserver.transport.Frames;
+import dev.pushserver.transport.Loops;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.EventLoop;
+
+/**
+ * One-node broker: encodes the WebSocket frame once and hands each event loop that has subscribers one task that
+ * writes retained duplicates of the same bytes to its subscribers, then flushes each of them once.
+ */
+public final class LocalBroker implements Broker {
+
+    private final Loops loops;
+    private final ByteBufAllocator alloc;
+
+    public LocalBroker(Loops loops, ByteBufAllocator alloc) {
+        this.loops = loops;
+        this.alloc = alloc;
+    }
+
+    @Override
+    public void publish(App app, String channel, byte[] message, String excludeSocketId) {
+        ChannelState state = app.channels().get(channel);
+        if (state == null) {
+            return;
+        }
+        ByteBuf frame = Frames.text(alloc, message);
+        try {
+            for (int i = 0; i < loops.size(); i++) {
+                if (!state.hasSubscribersOn(i)) {
+                    continue;
+                }
+                EventLoop loop = loops.get(i);
+                int index = i;
+                frame.retain();
+                if (loop.inEventLoop()) {
+                    deliverOn(index, state, frame, excludeSocketId);
+                } else {
+                    loop.execute(() -> deliverOn(index, state, frame, excludeSocketId));
+                }
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
+    private static void deliverOn(int loop, ChannelState state, ByteBuf frame, String exclude) {
+        try {
+            LoopSubscribers subs = state.subscribersOn(loop);
+            for (int k = 0; k < subs.size(); k++) {
+                Connection c = subs.get(k).connection();
+                if (exclude == null || !exclude.equals(c.socketId())) {
+                    c.write(frame);
+                }
+            }
+            // a write never removes a subscriber synchronously (Netty closes channels later on the loop)
+            for (int k = 0; k < subs.size(); k++) {
+                subs.get(k).connection().channel().flush();
+            }
+        } finally {
+            frame.release();
+        }
+    }
+}

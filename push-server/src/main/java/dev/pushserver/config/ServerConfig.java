@@ -1,0 +1,30 @@
+package dev.pushserver.config;
+
+import java.util.List;
+
+/**
+ * The whole server configuration after defaults, file, environment and command line were merged. Immutable.
+ *
+ * @param apiPort            0 serves the HTTP API on {@code port} next to the WebSocket endpoint
+ * @param eventLoopThreads   0 means one per available core
+ */
+public record ServerConfig(
+        String host,
+        int port,
+        int apiPort,
+        int activityTimeoutSeconds,
+        int pongTimeoutSeconds,
+        int maxFrameSize,
+        int maxRequestBodySize,
+        int shutdownGraceSeconds,
+        int eventLoopThreads,
+        List<AppConfig> apps) {
+
+    public ServerConfig {
+        apps = List.copyOf(apps);
+    }
+
+    public boolean separateApiPort() {
+        return apiPort != 0 && apiPort != port;
+    }
+}

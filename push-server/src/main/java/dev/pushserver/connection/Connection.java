@@ -1,0 +1,176 @@
+package dev.pushserver.connection;
+
+import dev.pushserver.app.App;
+import dev.pushserver.channel.Subscription;
+import dev.pushserver.protocol.Messages;
+import dev.pushserver.transport.Frames;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One client WebSocket connection. All mutable state is confined to the connection's event loop; other threads
+ * reach it by submitting tasks to {@link #loop()}.
+ */
+public final class Connection {
+
+    /** How long we wait for the client's close frame before dropping the TCP connection. */
+    private static final long CLOSE_HANDSHAKE_TIMEOUT_MS = 2_000;
+
+    private final Channel channel;
+    private final App app;
+    private final String socketId;
+    private final int protocol;
+    private final int loopIndex;
+
+    private final Map<String, Subscription> subscriptions = new HashMap<>();
+    /** presence user ids this connection is a member as, with the number of channels using each */
+    private final Map<String, Integer> presenceUsers = new HashMap<>(2);
+
+    private long lastActivityNanos;
+    private long pingSentNanos;
+    private boolean closing;
+    private long rateWindowStart;
+    private int rateWindowCount;
+
+    public Connection(Channel channel, App app, String socketId, int protocol, int loopIndex) {
+        this.channel = channel;
+        this.app = app;
+        this.socketId = socketId;
+        this.protocol = protocol;
+        this.loopIndex = loopIndex;
+        this.lastActivityNanos = System.nanoTime();
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public io.netty.channel.EventLoop loop() {
+        return channel.eventLoop();
+    }
+
+    public App app() {
+        return app;
+    }
+
+    public String socketId() {
+        return socketId;
+    }
+
+    public int protocol() {
+        return protocol;
+    }
+
+    public int loopIndex() {
+        return loopIndex;
+    }
+
+    public Map<String, Subscription> subscriptions() {
+        return subscriptions;
+    }
+
+    public boolean isClosing() {
+        return closing;
+    }
+
+    // ---- liveness -------------------------------------------------------------------------------------------
+
+    public void markActive(long now) {
+        lastActivityNanos = now;
+        pingSentNanos = 0;
+    }
+
+    public long lastActivityNanos() {
+        return lastActivityNanos;
+    }
+
+    public long pingSentNanos() {
+        return pingSentNanos;
+    }
+
+    public void markPingSent(long now) {
+        pingSentNanos = now;
+    }
+
+    // ---- client event rate limit -----------------------------------------------------------------------------
+
+    /** Fixed one-second window; returns false when this event is over the app's per-connection limit. */
+    public boolean tryClientEvent(long nowNanos, int perSecond) {
+        if (nowNanos - rateWindowStart >= 1_000_000_000L) {
+            rateWindowStart = nowNanos;
+            rateWindowCount = 0;
+        }
+        return ++rateWindowCount <= perSecond;
+    }
+
+    // ---- presence identities (for terminate_connections) -----------------------------------------------------
+
+    /** Returns true when this is the connection's first presence membership as {@code userId}. */
+    public boolean addPresenceUser(String userId) {
+        return presenceUsers.merge(userId, 1, Integer::sum) == 1;
+    }
+
+    /** Returns true when the connection no longer is a presence member as {@code userId}. */
+    public boolean removePresenceUser(String userId) {
+        Integer left = presenceUsers.computeIfPresent(userId, (k, v) -> v == 1 ? null : v - 1);
+        return left == null;
+    }
+
+    public boolean isUser(String userId) {
+        return presenceUsers.containsKey(userId);
+    }
+
+    // ---- output ---------------------------------------------------------------------------------------------
+
+    public void send(byte[] json) {
+        if (!closing) {
+            channel.writeAndFlush(Frames.text(channel.alloc(), json), channel.voidPromise());
+        }
+    }
+
+    /** Writes a shared pre-encoded frame without flushing; the caller owns {@code frame} and flushes later. */
+    public void write(ByteBuf frame) {
+        if (!closing) {
+            channel.write(frame.retainedDuplicate(), channel.voidPromise());
+        }
+    }
+
+    /**
+     * Sends {@code pusher:error} with the code (so protocol 5 clients learn it too), then a close frame with the same
+     * code, and drops the TCP connection once the client answers the close or after a short timeout.
+     */
+    public void close(int code, String reason) {
+        if (closing) {
+            return;
+        }
+        channel.write(Frames.text(channel.alloc(), Messages.error(reason, code)), channel.voidPromise());
+        closing = true;
+        channel.writeAndFlush(new CloseWebSocketFrame(code, reason));
+        channel.eventLoop().schedule(() -> {
+            if (channel.isOpen()) {
+                channel.close();
+            }
+        }, CLOSE_HANDSHAKE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** The client answered (or started) the close handshake. */
+    public void onCloseFrame(CloseWebSocketFrame frame) {
+        if (closing) {
+            channel.close();
+        } else {
+            closing = true;
+            channel.writeAndFlush(new CloseWebSocketFrame(1000, ""))
+                    .addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "connection " + socketId + " (app " + app.id() + ")";
+    }
+}

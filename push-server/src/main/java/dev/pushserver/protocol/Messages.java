@@ -1,0 +1,150 @@
+package dev.pushserver.protocol;
+
+import java.util.Map;
+
+/**
+ * Encodes server-to-client messages as UTF-8 JSON. {@code data} is a JSON-encoded string everywhere except
+ * {@code pusher:error} (an object), following reference §2.12; every message carries {@code data} because the Java
+ * client throws when it is missing.
+ */
+public final class Messages {
+
+    private Messages() {
+    }
+
+    public static byte[] connectionEstablished(String socketId, int activityTimeoutSeconds) {
+        String data = Json.string(g -> {
+            g.writeStartObject();
+            g.writeStringField("socket_id", socketId);
+            g.writeNumberField("activity_timeout", activityTimeoutSeconds);
+            g.writeEndObject();
+        });
+        return event("pusher:connection_established", null, data);
+    }
+
+    /** {@code code} null marks a non-fatal, per-request error as Pusher sends them. */
+    public static byte[] error(String message, Integer code) {
+        return error(message, code, null);
+    }
+
+    public static byte[] error(String message, Integer code, String channel) {
+        return Json.bytes(g -> {
+            g.writeStartObject();
+            g.writeStringField("event", "pusher:error");
+            if (channel != null) {
+                g.writeStringField("channel", channel);
+            }
+            g.writeObjectFieldStart("data");
+            g.writeStringField("message", message);
+            if (code == null) {
+                g.writeNullField("code");
+            } else {
+                g.writeNumberField("code", code);
+            }
+            g.writeEndObject();
+            g.writeEndObject();
+        });
+    }
+
+    /** Channel-scoped failure pusher-js routes to the channel's {@code pusher:subscription_error} handlers. */
+    public static byte[] subscriptionError(String channel, String type, String error, int status) {
+        return Json.bytes(g -> {
+            g.writeStartObject();
+            g.writeStringField("event", "pusher:subscription_error");
+            g.writeStringField("channel", channel);
+            g.writeObjectFieldStart("data");
+            g.writeStringField("type", type);
+            g.writeStringField("error", error);
+            g.writeNumberField("status", status);
+            g.writeEndObject();
+            g.writeEndObject();
+        });
+    }
+
+    public static byte[] pong() {
+        return event("pusher:pong", null, "{}");
+    }
+
+    public static byte[] subscriptionSucceeded(String channel, String data) {
+        return event("pusher_internal:subscription_succeeded", channel, data);
+    }
+
+    /** Presence payload: {@code {"presence":{"ids":[..],"hash":{id:info|null},"count":n}}}, info as raw JSON. */
+    public static String presenceData(Map<String, String> members) {
+        return Json.string(g -> {
+            g.writeStartObject();
+            g.writeObjectFieldStart("presence");
+            g.writeArrayFieldStart("ids");
+            for (String id : members.keySet()) {
+                g.writeString(id);
+            }
+            g.writeEndArray();
+            g.writeObjectFieldStart("hash");
+            for (Map.Entry<String, String> m : members.entrySet()) {
+                g.writeFieldName(m.getKey());
+                if (m.getValue() == null) {
+                    g.writeNull();
+                } else {
+                    g.writeRawValue(m.getValue());
+                }
+            }
+            g.writeEndObject();
+            g.writeNumberField("count", members.size());
+            g.writeEndObject();
+            g.writeEndObject();
+        });
+    }
+
+    public static byte[] memberAdded(String channel, String userId, String userInfoJson) {
+        String data = Json.string(g -> {
+            g.writeStartObject();
+            g.writeStringField("user_id", userId);
+            if (userInfoJson != null) {
+                g.writeFieldName("user_info");
+                g.writeRawValue(userInfoJson);
+            }
+            g.writeEndObject();
+        });
+        return event("pusher_internal:member_added", channel, data);
+    }
+
+    public static byte[] memberRemoved(String channel, String userId) {
+        String data = Json.string(g -> {
+            g.writeStartObject();
+            g.writeStringField("user_id", userId);
+            g.writeEndObject();
+        });
+        return event("pusher_internal:member_removed", channel, data);
+    }
+
+    /** An event whose data is a string, e.g. from the HTTP API: relayed verbatim as a JSON string. */
+    public static byte[] event(String event, String channel, String data) {
+        return Json.bytes(g -> {
+            g.writeStartObject();
+            g.writeStringField("event", event);
+            if (channel != null) {
+                g.writeStringField("channel", channel);
+            }
+            g.writeStringField("data", data);
+            g.writeEndObject();
+        });
+    }
+
+    /**
+     * A client event relayed as received: {@code rawData} is the JSON text of the client's {@code data} (an object,
+     * a string or any value), {@code userId} is added on presence channels.
+     */
+    public static byte[] clientEvent(String event, String channel, String rawData, String userId) {
+        return Json.bytes(g -> {
+            g.writeStartObject();
+            g.writeStringField("event", event);
+            g.writeStringField("channel", channel);
+            g.writeFieldName("data");
+            g.writeRawValue(rawData);
+            if (userId != null) {
+                g.writeStringField("user_id", userId);
+            }
+            g.writeEndObject();
+        });
+    }
+}

@@ -1,0 +1,79 @@
+package dev.pushserver.protocol;
+
+import java.nio.charset.StandardCharsets;
+import java.security.InvalidKeyException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/** HMAC-SHA256 and MD5 in lowercase hex, and constant-time comparison. */
+public final class Signatures {
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private Signatures() {
+    }
+
+    public static String hmacSha256Hex(String secret, String message) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return hex(mac.doFinal(message.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
+    }
+
+    public static String md5Hex(byte[] body) {
+        try {
+            return hex(MessageDigest.getInstance("MD5").digest(body));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("MD5 unavailable", e);
+        }
+    }
+
+    public static String hex(byte[] bytes) {
+        char[] out = new char[bytes.length * 2];
+        for (int i = 0; i < bytes.length; i++) {
+            out[2 * i] = HEX[(bytes[i] >> 4) & 0xf];
+            out[2 * i + 1] = HEX[bytes[i] & 0xf];
+        }
+        return new String(out);
+    }
+
+    /**
+     * Compares an expected lowercase hex digest with a supplied one in time independent of where they differ;
+     * the supplied value is lower-cased first (SDKs send lowercase, some proxies or tools do not).
+     */
+    public static boolean hexEquals(String expected, String supplied) {
+        if (supplied == null) {
+            return false;
+        }
+        byte[] a = expected.getBytes(StandardCharsets.US_ASCII);
+        byte[] b = supplied.toLowerCase(java.util.Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
+        return MessageDigest.isEqual(a, b);
+    }
+
+    /**
+     * Checks a {@code <key>:<hex signature>} token. Returns null when valid, otherwise the error message Pusher
+     * clients know ("Invalid key in subscription auth data" / "Invalid signature: Expected HMAC SHA256 hex digest
+     * of ...").
+     */
+    public static String checkAuthToken(String appKey, String secret, String signed, String token) {
+        if (token == null || token.isEmpty()) {
+            return "Missing auth: a signed 'auth' value is required for this channel";
+        }
+        int colon = token.indexOf(':');
+        String key = colon < 0 ? token : token.substring(0, colon);
+        if (colon < 0 || !MessageDigest.isEqual(key.getBytes(StandardCharsets.UTF_8),
+                appKey.getBytes(StandardCharsets.UTF_8))) {
+            return "Invalid key in subscription auth data: '" + key + "'";
+        }
+        String signature = token.substring(colon + 1);
+        if (!hexEquals(hmacSha256Hex(secret, signed), signature)) {
+            return "Invalid signature: Expected HMAC SHA256 hex digest of " + signed + ", but got " + signature;
+        }
+        return null;
+    }
+}

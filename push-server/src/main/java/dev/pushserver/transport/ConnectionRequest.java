@@ -1,0 +1,70 @@
+package dev.pushserver.transport;
+
+import dev.pushserver.app.App;
+import dev.pushserver.app.AppRegistry;
+import dev.pushserver.protocol.ErrorCodes;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What a WebSocket upgrade request asks for, checked in the order of reference §1: path and app key (4005, 4001),
+ * app enabled (4003), protocol version (4008, 4007) and library version (4006). Quota is checked later.
+ */
+record ConnectionRequest(App app, int protocol, int errorCode, String errorMessage) {
+
+    static final int MIN_PROTOCOL = 4;
+    static final int MAX_PROTOCOL = 7;
+
+    /** A path that ends with /app/{key}; any prefix is allowed (pusher-js wsPath, reverse proxies). */
+    private static final Pattern PATH = Pattern.compile("^(?:.*/)?app/([^/]+)/?$");
+    private static final Pattern VERSION = Pattern.compile("^[0-9A-Za-z][0-9A-Za-z.+_\\-]{0,63}$");
+
+    boolean ok() {
+        return errorCode == 0;
+    }
+
+    static ConnectionRequest of(String uri, AppRegistry apps) {
+        QueryStringDecoder q = new QueryStringDecoder(uri);
+        Matcher m = PATH.matcher(q.path());
+        if (!m.matches()) {
+            return fail(ErrorCodes.PATH_NOT_FOUND, "Path not found: connect to /app/{key}");
+        }
+        App app = apps.byKey(m.group(1));
+        if (app == null) {
+            return fail(ErrorCodes.APP_NOT_FOUND, "Application does not exist");
+        }
+        if (!app.config().enabled()) {
+            return fail(ErrorCodes.APP_DISABLED, "Application disabled");
+        }
+        String protocol = first(q, "protocol");
+        if (protocol == null || protocol.isEmpty()) {
+            return fail(ErrorCodes.NO_PROTOCOL, "No protocol version supplied");
+        }
+        int version;
+        try {
+            version = Integer.parseInt(protocol);
+        } catch (NumberFormatException e) {
+            return fail(ErrorCodes.UNSUPPORTED_PROTOCOL, "Unsupported protocol version: " + protocol);
+        }
+        if (version < MIN_PROTOCOL || version > MAX_PROTOCOL) {
+            return fail(ErrorCodes.UNSUPPORTED_PROTOCOL, "Unsupported protocol version " + version
+                    + ": supported are " + MIN_PROTOCOL + " to " + MAX_PROTOCOL);
+        }
+        String libVersion = first(q, "version");
+        if (libVersion != null && !VERSION.matcher(libVersion).matches()) {
+            return fail(ErrorCodes.INVALID_VERSION, "Invalid version string format");
+        }
+        return new ConnectionRequest(app, version, 0, null);
+    }
+
+    private static String first(QueryStringDecoder q, String name) {
+        List<String> v = q.parameters().get(name);
+        return v == null || v.isEmpty() ? null : v.get(0);
+    }
+
+    private static ConnectionRequest fail(int code, String message) {
+        return new ConnectionRequest(null, 0, code, message);
+    }
+}

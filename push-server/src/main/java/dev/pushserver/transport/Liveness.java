@@ -1,0 +1,75 @@
+package dev.pushserver.transport;
+
+import dev.pushserver.connection.Connection;
+import dev.pushserver.protocol.ErrorCodes;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Detects dead clients with WebSocket ping frames (reference §1.7): after {@code activity_timeout} without any
+ * inbound frame a connection gets a ping; without any inbound frame {@code pong_timeout} after that it is closed
+ * with 4201. One sweep per event loop over that loop's connections, instead of a timer per connection.
+ */
+public final class Liveness {
+
+    private final Loops loops;
+    private final long activityNanos;
+    private final long pongNanos;
+    private final List<Set<Connection>> perLoop = new ArrayList<>();
+    private final List<ScheduledFuture<?>> sweeps = new ArrayList<>();
+
+    public Liveness(Loops loops, int activityTimeoutSeconds, int pongTimeoutSeconds) {
+        this.loops = loops;
+        this.activityNanos = TimeUnit.SECONDS.toNanos(activityTimeoutSeconds);
+        this.pongNanos = TimeUnit.SECONDS.toNanos(pongTimeoutSeconds);
+        for (int i = 0; i < loops.size(); i++) {
+            perLoop.add(new HashSet<>());
+        }
+    }
+
+    public void start() {
+        long periodMs = Math.max(250, Math.min(5_000, Math.min(activityNanos, pongNanos) / 1_000_000 / 4));
+        for (int i = 0; i < loops.size(); i++) {
+            int index = i;
+            sweeps.add(loops.get(i).scheduleAtFixedRate(() -> sweep(index), periodMs, periodMs,
+                    TimeUnit.MILLISECONDS));
+        }
+    }
+
+    public void stop() {
+        sweeps.forEach(f -> f.cancel(false));
+    }
+
+    /** Call on the connection's loop. */
+    public void add(Connection c) {
+        perLoop.get(c.loopIndex()).add(c);
+    }
+
+    /** Call on the connection's loop. */
+    public void remove(Connection c) {
+        perLoop.get(c.loopIndex()).remove(c);
+    }
+
+    private void sweep(int loop) {
+        long now = System.nanoTime();
+        for (Connection c : perLoop.get(loop)) {
+            if (c.isClosing()) {
+                continue;
+            }
+            long pinged = c.pingSentNanos();
+            if (pinged != 0) {
+                if (now - pinged > pongNanos) {
+                    c.close(ErrorCodes.PONG_NOT_RECEIVED, "Pong reply not received");
+                }
+            } else if (now - c.lastActivityNanos() > activityNanos) {
+                c.markPingSent(now);
+                c.channel().writeAndFlush(new PingWebSocketFrame(), c.channel().voidPromise());
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package dev.pushserver.transport;
+
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The event loops serving connections, numbered so that per-loop state (subscriber lists, liveness sweeps) can be
+ * kept in plain arrays touched only by their own loop.
+ */
+public final class Loops {
+
+    private final EventLoop[] loops;
+    private final Map<EventExecutor, Integer> index = new IdentityHashMap<>();
+
+    public Loops(EventLoopGroup group) {
+        List<EventLoop> list = new ArrayList<>();
+        for (EventExecutor e : group) {
+            index.put(e, list.size());
+            list.add((EventLoop) e);
+        }
+        this.loops = list.toArray(new EventLoop[0]);
+    }
+
+    public int size() {
+        return loops.length;
+    }
+
+    public EventLoop get(int i) {
+        return loops[i];
+    }
+
+    public int indexOf(EventLoop loop) {
+        Integer i = index.get(loop);
+        if (i == null) {
+            throw new IllegalStateException("event loop is not part of the server's group");
+        }
+        return i;
+    }
+}

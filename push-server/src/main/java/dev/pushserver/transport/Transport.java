@@ -1,0 +1,115 @@
+package dev.pushserver.transport;
+
+import dev.pushserver.config.ServerConfig;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Netty bootstrap: event loops (native epoll when available), listeners and the per-connection pipeline. */
+public final class Transport {
+
+    private static final Logger log = LoggerFactory.getLogger(Transport.class);
+
+    private final ServerConfig config;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final Class<? extends ServerChannel> channelClass;
+    private final Loops loops;
+    private Channel main;
+    private Channel api;
+
+    public Transport(ServerConfig config) {
+        this.config = config;
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        int threads = config.eventLoopThreads() > 0 ? config.eventLoopThreads()
+                : Runtime.getRuntime().availableProcessors();
+        this.boss = new MultiThreadIoEventLoopGroup(1, io);
+        this.workers = new MultiThreadIoEventLoopGroup(threads, io);
+        this.channelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        this.loops = new Loops(workers);
+        log.debug("transport: {} with {} event loops", epoll ? "epoll" : "nio", threads);
+    }
+
+    public Loops loops() {
+        return loops;
+    }
+
+    public void bind(ServerContext server) throws InterruptedException {
+        boolean split = config.separateApiPort();
+        main = listen(server, config.port(), true, !split);
+        if (split) {
+            api = listen(server, config.apiPort(), false, true);
+        }
+    }
+
+    private Channel listen(ServerContext server, int port, boolean webSockets, boolean httpApi)
+            throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(channelClass)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast("http", new HttpServerCodec(4096, 16 * 1024, 16 * 1024))
+                                .addLast("aggregator", new JsonBodyAggregator(config.maxRequestBodySize()))
+                                .addLast("router", new HttpRouter(server, webSockets, httpApi));
+                    }
+                });
+        try {
+            return b.bind(config.host(), port).sync().channel();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot listen on " + config.host() + ":" + port + ": " + e.getMessage()
+                    + " (is another server using the port? set --port or PUSH_PORT)", e);
+        }
+    }
+
+    public int port() {
+        return ((InetSocketAddress) main.localAddress()).getPort();
+    }
+
+    public int apiPort() {
+        return api != null ? ((InetSocketAddress) api.localAddress()).getPort() : port();
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) main.localAddress();
+    }
+
+    public void closeListeners() {
+        if (main != null) {
+            main.close().awaitUninterruptibly();
+        }
+        if (api != null) {
+            api.close().awaitUninterruptibly();
+        }
+    }
+
+    public void shutdown() {
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}
