@@ -13,6 +13,7 @@ import dev.pushserver.transport.Liveness;
 import dev.pushserver.transport.Loops;
 import dev.pushserver.transport.ServerContext;
 import dev.pushserver.transport.Transport;
+import dev.pushserver.user.UserService;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +31,7 @@ public final class PushServer implements ServerContext, AutoCloseable {
     private final AppRegistry apps;
     private final Liveness liveness;
     private final ChannelService channels;
+    private final UserService users = new UserService();
     private final ApiHandler api;
     private volatile boolean stopping;
     private volatile boolean stopped;
@@ -56,6 +58,8 @@ public final class PushServer implements ServerContext, AutoCloseable {
             throw e;
         }
         server.liveness.start();
+        server.loops.get(0).scheduleAtFixedRate(() -> server.apps.all().forEach(a -> a.cache().evictExpired()),
+                1, 1, TimeUnit.MINUTES);
         return server;
     }
 
@@ -153,6 +157,11 @@ public final class PushServer implements ServerContext, AutoCloseable {
     @Override
     public ChannelService channels() {
         return channels;
+    }
+
+    @Override
+    public UserService users() {
+        return users;
     }
 
     @Override

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.pushserver.app.App;
 import dev.pushserver.app.AppRegistry;
 import dev.pushserver.channel.ChannelState;
+import dev.pushserver.channel.EventCache;
 import dev.pushserver.cluster.Broker;
 import dev.pushserver.config.AppConfig;
 import dev.pushserver.connection.Connection;
@@ -193,8 +194,13 @@ public final class ApiHandler {
     }
 
     private void publish(App app, Event e) {
+        AppConfig cfg = app.config();
         for (String ch : e.channels) {
-            broker.publish(app, ch, Messages.event(e.name, ch, e.data), e.socketId);
+            byte[] message = Messages.event(e.name, ch, e.data);
+            if (cfg.enableCacheChannels() && ChannelType.isCache(ch)) {
+                app.cache().put(ch, message, e.data, cfg.cacheTtl());
+            }
+            broker.publish(app, ch, message, e.socketId);
         }
     }
 
@@ -342,7 +348,23 @@ public final class ApiHandler {
             throw ApiError.badRequest(problem);
         }
         ChannelType type = ChannelType.of(name);
-        Set<String> info = infoAttributes(param(query, "info") == null ? "" : param(query, "info"));
+        String infoParam = param(query, "info");
+        boolean wantsCache = false;
+        if (infoParam != null) {
+            StringBuilder rest = new StringBuilder();
+            for (String a : infoParam.split(",")) {
+                if (a.trim().equals("cache")) {
+                    wantsCache = true;
+                } else {
+                    rest.append(a).append(',');
+                }
+            }
+            infoParam = rest.toString();
+        }
+        if (wantsCache && !ChannelType.isCache(name)) {
+            throw ApiError.badRequest("info=cache is only available for cache channels");
+        }
+        Set<String> info = infoAttributes(infoParam == null ? "" : infoParam);
         if (info.contains("user_count") && type != ChannelType.PRESENCE) {
             throw ApiError.badRequest("info=user_count is only available for presence channels");
         }
@@ -351,9 +373,21 @@ public final class ApiHandler {
                     + "use user_count");
         }
         ChannelState state = app.channels().get(name);
+        EventCache.Entry cached = wantsCache ? app.cache().get(name) : null;
+        boolean cache = wantsCache;
         return Json.bytes(g -> {
             g.writeStartObject();
             g.writeBooleanField("occupied", state != null && state.subscriptionCount() > 0);
+            if (cache) {
+                if (cached == null) {
+                    g.writeNullField("cache");
+                } else {
+                    g.writeObjectFieldStart("cache");
+                    g.writeStringField("data", cached.data());
+                    g.writeNumberField("ttl", cached.ttlSeconds(System.currentTimeMillis()));
+                    g.writeEndObject();
+                }
+            }
             if (info.contains("user_count")) {
                 g.writeNumberField("user_count", state == null ? 0 : state.userCount());
             }

@@ -1,8 +1,11 @@
 package dev.pushserver.app;
 
 import dev.pushserver.channel.AppChannels;
+import dev.pushserver.channel.EventCache;
 import dev.pushserver.config.AppConfig;
 import dev.pushserver.connection.Connection;
+import dev.pushserver.user.AppUsers;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,8 +18,10 @@ public final class App {
     private final AppChannels channels;
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     private final AtomicInteger connectionCount = new AtomicInteger();
-    /** user id -> connections that are presence members (later also signed in) as that user */
-    private final Map<String, Set<Connection>> users = new ConcurrentHashMap<>();
+    /** user id -> connections that are presence members as that user */
+    private final Map<String, Set<Connection>> presenceUsers = new ConcurrentHashMap<>();
+    private final AppUsers users = new AppUsers();
+    private final EventCache cache = new EventCache();
 
     public App(AppConfig config, int loopCount) {
         this.config = config;
@@ -41,6 +46,16 @@ public final class App {
 
     public AppChannels channels() {
         return channels;
+    }
+
+    /** Signed-in users and watchlists. */
+    public AppUsers users() {
+        return users;
+    }
+
+    /** Last events of cache channels. */
+    public EventCache cache() {
+        return cache;
     }
 
     /** Reserves a connection slot; false when the app is at {@code max_connections}. */
@@ -78,19 +93,24 @@ public final class App {
         return connections.values();
     }
 
-    public void addUserConnection(String userId, Connection c) {
-        users.computeIfAbsent(userId, k -> ConcurrentHashMap.newKeySet()).add(c);
+    public void addPresenceConnection(String userId, Connection c) {
+        presenceUsers.computeIfAbsent(userId, k -> ConcurrentHashMap.newKeySet()).add(c);
     }
 
-    public void removeUserConnection(String userId, Connection c) {
-        users.computeIfPresent(userId, (k, set) -> {
+    public void removePresenceConnection(String userId, Connection c) {
+        presenceUsers.computeIfPresent(userId, (k, set) -> {
             set.remove(c);
             return set.isEmpty() ? null : set;
         });
     }
 
+    /** Connections signed in as, or presence members as, {@code userId} (terminate_connections). */
     public Set<Connection> userConnections(String userId) {
-        Set<Connection> s = users.get(userId);
-        return s == null ? Set.of() : Set.copyOf(s);
+        Set<Connection> out = new HashSet<>(users.connections(userId));
+        Set<Connection> presence = presenceUsers.get(userId);
+        if (presence != null) {
+            out.addAll(presence);
+        }
+        return out;
     }
 }

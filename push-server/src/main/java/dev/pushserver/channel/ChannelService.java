@@ -39,12 +39,20 @@ public final class ChannelService {
             return;
         }
         AppConfig cfg = conn.app().config();
-        String problem = ChannelNames.problem(channel, cfg.maxChannelNameLength(), false);
+        ChannelType type = ChannelType.of(channel);
+        boolean ownUserChannel = conn.userId() != null
+                && channel.equals(ChannelType.SERVER_TO_USER_PREFIX + conn.userId());
+        if (type == ChannelType.SERVER_TO_USER && channel.startsWith(ChannelType.SERVER_TO_USER_PREFIX)
+                && !ownUserChannel) {
+            reject(conn, channel, channel + " can only be subscribed to by a connection signed in as that user",
+                    403);
+            return;
+        }
+        String problem = ChannelNames.problem(channel, cfg.maxChannelNameLength(), ownUserChannel);
         if (problem != null) {
             reject(conn, channel, problem, 400);
             return;
         }
-        ChannelType type = ChannelType.of(channel);
         Subscription existing = conn.subscriptions().get(channel);
         if (existing != null) {
             // idempotent: confirm again without counting twice
@@ -61,14 +69,20 @@ public final class ChannelService {
             String channelData = null;
             if (type == ChannelType.PRESENCE) {
                 if (cd == null || cd.isNull()) {
-                    reject(conn, channel, "Presence subscription requires channel_data with a user_id", 400);
-                    return;
-                }
-                if (!cd.isTextual()) {
+                    if (conn.userId() == null) {
+                        reject(conn, channel, "Presence subscription requires channel_data with a user_id "
+                                + "(or a signed-in connection)", 400);
+                        return;
+                    }
+                    // signed-in user without channel_data: the identity comes from pusher:signin (reference §2.8)
+                    userId = conn.userId();
+                    userInfo = conn.userInfoJson();
+                } else if (!cd.isTextual()) {
                     reject(conn, channel, "channel_data must be a JSON-encoded string, exactly as it was signed", 400);
                     return;
+                } else {
+                    channelData = cd.asText();
                 }
-                channelData = cd.asText();
             }
             String signed = conn.socketId() + ":" + channel + (channelData != null ? ":" + channelData : "");
             String authProblem = Signatures.checkAuthToken(conn.app().key(), conn.app().secret(), signed, auth);
@@ -96,13 +110,48 @@ public final class ChannelService {
         }
         Subscription sub = join.subscription();
         conn.subscriptions().put(channel, sub);
+        if (type.requiresAuth()) {
+            conn.markAuthorized();
+        }
         if (userId != null && conn.addPresenceUser(userId)) {
-            conn.app().addUserConnection(userId, conn);
+            conn.app().addPresenceConnection(userId, conn);
         }
         conn.send(Messages.subscriptionSucceeded(channel,
                 join.members() != null ? Messages.presenceData(join.members()) : "{}"));
+        if (cfg.enableCacheChannels() && ChannelType.isCache(channel)) {
+            EventCache.Entry cached = conn.app().cache().get(channel);
+            conn.send(cached != null ? cached.message() : Messages.cacheMiss(channel));
+        }
         if (join.firstForUser()) {
             broker.publish(conn.app(), channel, Messages.memberAdded(channel, userId, userInfo), conn.socketId());
+        }
+        announceSubscriptionCount(conn, sub.state());
+    }
+
+    /**
+     * {@code pusher_internal:subscription_count} to every subscriber when the app enables it; above 100
+     * subscribers at most one every 5 s, the last one carrying the count at the time it is sent (reference §2.11).
+     */
+    private void announceSubscriptionCount(Connection conn, ChannelState state) {
+        App app = conn.app();
+        if (!app.config().enableSubscriptionCount() || !state.type().hasSubscriptionCount()) {
+            return;
+        }
+        long delayNanos = state.subscriptionCountDelay(System.nanoTime());
+        if (delayNanos == 0) {
+            sendSubscriptionCount(app, state);
+        } else if (delayNanos > 0) {
+            conn.loop().schedule(() -> {
+                state.subscriptionCountSent(System.nanoTime());
+                sendSubscriptionCount(app, state);
+            }, delayNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void sendSubscriptionCount(App app, ChannelState state) {
+        int count = state.subscriptionCount();
+        if (count > 0 && !state.isRemoved()) {
+            broker.publish(app, state.name(), Messages.subscriptionCount(state.name(), count), null);
         }
     }
 
@@ -186,11 +235,14 @@ public final class ChannelService {
         AppChannels.Leave leave = conn.app().channels().leave(sub);
         String userId = sub.userId();
         if (userId != null && conn.removePresenceUser(userId)) {
-            conn.app().removeUserConnection(userId, conn);
+            conn.app().removePresenceConnection(userId, conn);
         }
         if (leave.lastForUser()) {
             String channel = sub.state().name();
             broker.publish(conn.app(), channel, Messages.memberRemoved(channel, userId), conn.socketId());
+        }
+        if (!leave.lastSubscription()) {
+            announceSubscriptionCount(conn, sub.state());
         }
     }
 
@@ -237,6 +289,10 @@ public final class ChannelService {
                     + cfg.maxEventPayload(), null, channel));
             return;
         }
-        broker.publish(app, channel, Messages.clientEvent(event, channel, rawData, sub.userId()), conn.socketId());
+        byte[] message = Messages.clientEvent(event, channel, rawData, sub.userId());
+        if (cfg.enableCacheChannels() && ChannelType.isCache(channel)) {
+            app.cache().put(channel, message, rawData, cfg.cacheTtl());
+        }
+        broker.publish(app, channel, message, conn.socketId());
     }
 }

@@ -18,6 +18,12 @@ public final class ChannelState {
     private int subscriptions;
     private final Map<String, Member> members;
     private boolean removed;
+    private long countSentNanos;
+    private boolean countPending;
+
+    /** Above this many subscribers subscription_count events are throttled. */
+    static final int COUNT_THROTTLE_ABOVE = 100;
+    static final long COUNT_THROTTLE_NANOS = 5_000_000_000L;
 
     ChannelState(String name, int loopCount) {
         this.name = name;
@@ -62,8 +68,30 @@ public final class ChannelState {
 
     // ---- mutations: called by AppChannels only -------------------------------------------------------------
 
-    synchronized boolean isRemoved() {
+    public synchronized boolean isRemoved() {
         return removed;
+    }
+
+    /**
+     * Decides when the next subscription_count event may go: 0 = now (and records it), a positive delay = schedule
+     * one send after it, -1 = one is already scheduled.
+     */
+    synchronized long subscriptionCountDelay(long now) {
+        if (countPending) {
+            return -1;
+        }
+        long wait = countSentNanos + COUNT_THROTTLE_NANOS - now;
+        if (subscriptions <= COUNT_THROTTLE_ABOVE || countSentNanos == 0 || wait <= 0) {
+            countSentNanos = now;
+            return 0;
+        }
+        countPending = true;
+        return wait;
+    }
+
+    synchronized void subscriptionCountSent(long now) {
+        countPending = false;
+        countSentNanos = now;
     }
 
     synchronized void markRemoved() {

@@ -6,6 +6,9 @@ package dev.pushserver.config;
  * @param maxConnections            0 means unlimited
  * @param maxPresenceMemberSize     bytes of the member's user_info JSON
  * @param maxEventPayload           bytes of an event's data (HTTP API and client events)
+ * @param requireAuthorization      connections must sign in (or subscribe to a private or presence channel) within
+ *                                  {@code authorizationTimeout} seconds, else they are closed with 4009
+ * @param cacheTtl                  seconds a cache channel keeps its last event
  */
 public record AppConfig(
         String id,
@@ -21,5 +24,13 @@ public record AppConfig(
         int maxChannelsPerTrigger,
         int maxEventsPerBatch,
         int maxChannelNameLength,
-        int maxEventNameLength) {
+        int maxEventNameLength,
+        boolean enableUserAuthentication,
+        boolean requireAuthorization,
+        int authorizationTimeout,
+        boolean enableWatchlistEvents,
+        int maxWatchlistSize,
+        boolean enableSubscriptionCount,
+        boolean enableCacheChannels,
+        int cacheTtl) {
 }

@@ -41,7 +41,9 @@ public final class ConfigLoader {
     static final List<String> APP_KEYS = List.of("id", "key", "secret", "enabled", "enable_client_messages",
             "max_connections", "max_client_events_per_second", "max_presence_members", "max_presence_member_size",
             "max_event_payload", "max_channels_per_trigger", "max_events_per_batch", "max_channel_name_length",
-            "max_event_name_length");
+            "max_event_name_length", "enable_user_authentication", "require_authorization", "authorization_timeout",
+            "enable_watchlist_events", "max_watchlist_size", "enable_subscription_count", "enable_cache_channels",
+            "cache_ttl");
 
     private static final Pattern ENV_APP = Pattern.compile("APPS_(\\d+)_(.+)");
     private static final Pattern APP_TOKEN = Pattern.compile("[A-Za-z0-9_\\-=@,.;]+");
@@ -207,7 +209,15 @@ public final class ConfigLoader {
                     a.integer("max_channels_per_trigger", 100, 1, 100_000),
                     a.integer("max_events_per_batch", 10, 1, 100_000),
                     a.integer("max_channel_name_length", 200, 1, 10_000),
-                    a.integer("max_event_name_length", 200, 1, 10_000));
+                    a.integer("max_event_name_length", 200, 1, 10_000),
+                    a.bool("enable_user_authentication", true),
+                    a.bool("require_authorization", false),
+                    a.integer("authorization_timeout", 30, 1, 86_400),
+                    a.bool("enable_watchlist_events", true),
+                    a.integer("max_watchlist_size", 100, 0, 100_000),
+                    a.bool("enable_subscription_count", false),
+                    a.bool("enable_cache_channels", true),
+                    a.integer("cache_ttl", 1800, 1, 7 * 86_400));
             if (!ids.add(cfg.id())) {
                 throw new ConfigException("config key " + path + "id: '" + cfg.id() + "' is used by two apps");
             }

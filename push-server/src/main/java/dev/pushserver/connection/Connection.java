@@ -31,6 +31,13 @@ public final class Connection {
     /** presence user ids this connection is a member as, with the number of channels using each */
     private final Map<String, Integer> presenceUsers = new HashMap<>(2);
 
+    /** set by pusher:signin */
+    private String userId;
+    private String userInfoJson;
+    private java.util.List<String> watchlist = java.util.List.of();
+    /** signed in or subscribed to a private/presence channel (authorized connections) */
+    private boolean authorized;
+
     private long lastActivityNanos;
     private long pingSentNanos;
     private boolean closing;
@@ -121,8 +128,40 @@ public final class Connection {
         return left == null;
     }
 
+    /** Signed in as {@code userId}, or a presence member as {@code userId} (terminate_connections). */
     public boolean isUser(String userId) {
-        return presenceUsers.containsKey(userId);
+        return userId.equals(this.userId) || presenceUsers.containsKey(userId);
+    }
+
+    // ---- user authentication -------------------------------------------------------------------------------
+
+    /** The signed-in user id, or null. */
+    public String userId() {
+        return userId;
+    }
+
+    /** The signed-in user's user_info JSON, or null. */
+    public String userInfoJson() {
+        return userInfoJson;
+    }
+
+    public java.util.List<String> watchlist() {
+        return watchlist;
+    }
+
+    public void signIn(String userId, String userInfoJson, java.util.List<String> watchlist) {
+        this.userId = userId;
+        this.userInfoJson = userInfoJson;
+        this.watchlist = watchlist;
+        this.authorized = true;
+    }
+
+    public boolean isAuthorized() {
+        return authorized;
+    }
+
+    public void markAuthorized() {
+        authorized = true;
     }
 
     // ---- output ---------------------------------------------------------------------------------------------

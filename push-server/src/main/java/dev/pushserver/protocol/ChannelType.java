@@ -22,6 +22,17 @@ public enum ChannelType {
         return PUBLIC;
     }
 
+    /** Cache channels keep their last event for new subscribers (reference §2.10). */
+    public static boolean isCache(String name) {
+        return name.startsWith("cache-") || name.startsWith("private-cache-")
+                || name.startsWith("private-encrypted-cache-") || name.startsWith("presence-cache-");
+    }
+
+    /** Channels that may receive {@code pusher_internal:subscription_count} (not presence, not encrypted). */
+    public boolean hasSubscriptionCount() {
+        return this == PUBLIC || this == PRIVATE;
+    }
+
     /** Needs a signed {@code auth} token to subscribe. */
     public boolean requiresAuth() {
         return this == PRIVATE || this == ENCRYPTED || this == PRESENCE;

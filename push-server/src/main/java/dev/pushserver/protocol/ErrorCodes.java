@@ -13,6 +13,7 @@ public final class ErrorCodes {
     public static final int RECONNECT_IMMEDIATELY = 4200;
     public static final int PONG_NOT_RECEIVED = 4201;
     public static final int CLIENT_EVENT_RATE_LIMIT = 4301;
+    public static final int WATCHLIST_LIMIT = 4302;
 
     /** WebSocket: message too big (RFC 6455). */
     public static final int MESSAGE_TOO_BIG = 1009;

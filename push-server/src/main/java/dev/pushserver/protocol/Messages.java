@@ -61,6 +61,53 @@ public final class Messages {
         });
     }
 
+    /** {@code data} is an object whose {@code user_data} is the exact string the client signed in with. */
+    public static byte[] signinSuccess(String userData) {
+        return Json.bytes(g -> {
+            g.writeStartObject();
+            g.writeStringField("event", "pusher:signin_success");
+            g.writeObjectFieldStart("data");
+            g.writeStringField("user_data", userData);
+            g.writeEndObject();
+            g.writeEndObject();
+        });
+    }
+
+    /** Watchlist changes in the format pusher-js handles; empty groups are left out. */
+    public static byte[] watchlistEvents(java.util.List<String> online, java.util.List<String> offline) {
+        return Json.bytes(g -> {
+            g.writeStartObject();
+            g.writeStringField("event", "pusher_internal:watchlist_events");
+            g.writeObjectFieldStart("data");
+            g.writeArrayFieldStart("events");
+            for (int i = 0; i < 2; i++) {
+                java.util.List<String> ids = i == 0 ? online : offline;
+                if (ids.isEmpty()) {
+                    continue;
+                }
+                g.writeStartObject();
+                g.writeStringField("name", i == 0 ? "online" : "offline");
+                g.writeArrayFieldStart("user_ids");
+                for (String id : ids) {
+                    g.writeString(id);
+                }
+                g.writeEndArray();
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+            g.writeEndObject();
+        });
+    }
+
+    public static byte[] cacheMiss(String channel) {
+        return event("pusher:cache_miss", channel, "{}");
+    }
+
+    public static byte[] subscriptionCount(String channel, int count) {
+        return event("pusher_internal:subscription_count", channel, "{\"subscription_count\":" + count + "}");
+    }
+
     public static byte[] pong() {
         return event("pusher:pong", null, "{}");
     }

@@ -68,6 +68,16 @@ final class PusherWebSocketHandler extends SimpleChannelInboundHandler<WebSocket
         conn = c;
         server.liveness().add(c);
         c.send(Messages.connectionEstablished(c.socketId(), server.config().activityTimeoutSeconds()));
+        if (app.config().requireAuthorization()) {
+            int timeout = app.config().authorizationTimeout();
+            Connection admitted = c;
+            ctx.executor().schedule(() -> {
+                if (admitted.channel().isActive() && !admitted.isAuthorized()) {
+                    admitted.close(ErrorCodes.UNAUTHORIZED, "Connection not authorized within " + timeout
+                            + " seconds: sign in or subscribe to a private or presence channel");
+                }
+            }, timeout, TimeUnit.SECONDS);
+        }
         log.debug("{} opened from {} (protocol {})", c, ctx.channel().remoteAddress(), request.protocol());
     }
 
@@ -126,6 +136,7 @@ final class PusherWebSocketHandler extends SimpleChannelInboundHandler<WebSocket
             case "pusher:pong" -> { }
             case "pusher:subscribe" -> channels.subscribe(conn, msg);
             case "pusher:unsubscribe" -> channels.unsubscribe(conn, msg);
+            case "pusher:signin" -> server.users().signin(conn, msg);
             default -> {
                 if (event.startsWith("client-")) {
                     channels.clientEvent(conn, msg);
@@ -146,6 +157,7 @@ final class PusherWebSocketHandler extends SimpleChannelInboundHandler<WebSocket
             server.liveness().remove(c);
             try {
                 server.channels().disconnected(c);
+                server.users().disconnected(c);
             } finally {
                 c.app().unregister(c);
                 c.app().releaseConnection();

@@ -4,6 +4,7 @@ import dev.pushserver.api.ApiHandler;
 import dev.pushserver.app.AppRegistry;
 import dev.pushserver.channel.ChannelService;
 import dev.pushserver.config.ServerConfig;
+import dev.pushserver.user.UserService;
 
 /** What the per-connection handlers need from the running server. */
 public interface ServerContext {
@@ -17,6 +18,8 @@ public interface ServerContext {
     Liveness liveness();
 
     ChannelService channels();
+
+    UserService users();
 
     ApiHandler api();
 
