@@ -5,6 +5,7 @@ import dev.pushserver.channel.ChannelState;
 import dev.pushserver.channel.LoopSubscribers;
 import dev.pushserver.connection.Connection;
 import dev.pushserver.transport.Frames;
+import dev.pushserver.transport.LoopFlusher;
 import dev.pushserver.transport.Loops;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -50,18 +51,21 @@ public final class LocalBroker implements Broker {
         }
     }
 
-    private static void deliverOn(int loop, ChannelState state, ByteBuf frame, String exclude) {
+    /**
+     * Writes to every subscriber on this loop and leaves the flush to the loop's flusher. A subscriber that cannot
+     * keep up (more than max_outbound_buffer unsent) is closed instead of buffering without bound.
+     */
+    private void deliverOn(int loop, ChannelState state, ByteBuf frame, String exclude) {
         try {
             LoopSubscribers subs = state.subscribersOn(loop);
+            LoopFlusher flusher = loops.flusher(loop);
             for (int k = 0; k < subs.size(); k++) {
                 Connection c = subs.get(k).connection();
                 if (exclude == null || !exclude.equals(c.socketId())) {
-                    c.write(frame);
+                    if (c.write(frame)) {
+                        flusher.mark(c);
+                    }
                 }
-            }
-            // a write never removes a subscriber synchronously (Netty closes channels later on the loop)
-            for (int k = 0; k < subs.size(); k++) {
-                subs.get(k).connection().channel().flush();
             }
         } finally {
             frame.release();

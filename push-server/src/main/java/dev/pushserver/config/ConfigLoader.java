@@ -35,7 +35,7 @@ public final class ConfigLoader {
 
     /** Server-level keys, in the order the README documents them. */
     static final List<String> SERVER_KEYS = List.of("host", "port", "api_port", "activity_timeout", "pong_timeout",
-            "max_frame_size", "max_request_body_size", "shutdown_grace_period", "event_loop_threads", "apps");
+            "max_frame_size", "max_request_body_size", "max_outbound_buffer", "shutdown_grace_period", "event_loop_threads", "apps");
 
     /** Per-app keys. */
     static final List<String> APP_KEYS = List.of("id", "key", "secret", "enabled", "enable_client_messages",
@@ -179,6 +179,7 @@ public final class ConfigLoader {
         int pong = r.integer("pong_timeout", 1, 3_600);
         int maxFrame = r.integer("max_frame_size", 1024, 64 * 1024 * 1024);
         int maxBody = r.integer("max_request_body_size", 1024, 256 * 1024 * 1024);
+        int maxOutbound = r.integer("max_outbound_buffer", 64 * 1024, 1024 * 1024 * 1024);
         int grace = r.integer("shutdown_grace_period", 0, 3_600);
         int threads = r.integer("event_loop_threads", 0, 1024);
 
@@ -226,7 +227,8 @@ public final class ConfigLoader {
             }
             apps.add(cfg);
         }
-        return new ServerConfig(host, port, apiPort, activity, pong, maxFrame, maxBody, grace, threads, apps);
+        return new ServerConfig(host, port, apiPort, activity, pong, maxFrame, maxBody, maxOutbound, grace, threads,
+                apps);
     }
 
     private static void rejectUnknown(ObjectNode node, List<String> known, String path) {

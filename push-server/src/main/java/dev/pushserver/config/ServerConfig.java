@@ -6,6 +6,7 @@ import java.util.List;
  * The whole server configuration after defaults, file, environment and command line were merged. Immutable.
  *
  * @param apiPort            0 serves the HTTP API on {@code port} next to the WebSocket endpoint
+ * @param maxOutboundBuffer  unsent bytes a connection may accumulate before it is closed as a slow consumer
  * @param eventLoopThreads   0 means one per available core
  */
 public record ServerConfig(
@@ -16,6 +17,7 @@ public record ServerConfig(
         int pongTimeoutSeconds,
         int maxFrameSize,
         int maxRequestBodySize,
+        int maxOutboundBuffer,
         int shutdownGraceSeconds,
         int eventLoopThreads,
         List<AppConfig> apps) {

@@ -7,6 +7,11 @@ import dev.pushserver.transport.Frames;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import dev.pushserver.protocol.ErrorCodes;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import java.util.HashMap;
 import java.util.Map;
@@ -18,6 +23,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Connection {
 
+    private static final Logger log = LoggerFactory.getLogger(Connection.class);
+
     /** How long we wait for the client's close frame before dropping the TCP connection. */
     private static final long CLOSE_HANDSHAKE_TIMEOUT_MS = 2_000;
 
@@ -27,7 +34,10 @@ public final class Connection {
     private final int protocol;
     private final int loopIndex;
 
+    /** first pipeline stage: fan-out writes pre-encoded frames here, skipping the WebSocket encoder */
+    private final ChannelHandlerContext out;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
+    private boolean flushPending;
     /** presence user ids this connection is a member as, with the number of channels using each */
     private final Map<String, Integer> presenceUsers = new HashMap<>(2);
 
@@ -51,6 +61,14 @@ public final class Connection {
         this.protocol = protocol;
         this.loopIndex = loopIndex;
         this.lastActivityNanos = System.nanoTime();
+        this.out = channel.pipeline().firstContext();
+    }
+
+    private static final LongAdder SLOW_CONSUMER_CLOSES = new LongAdder();
+
+    /** Connections closed so far because they did not read fast enough (all apps, this process). */
+    public static long slowConsumerCloses() {
+        return SLOW_CONSUMER_CLOSES.sum();
     }
 
     public Channel channel() {
@@ -172,11 +190,39 @@ public final class Connection {
         }
     }
 
-    /** Writes a shared pre-encoded frame without flushing; the caller owns {@code frame} and flushes later. */
-    public void write(ByteBuf frame) {
-        if (!closing) {
-            channel.write(frame.retainedDuplicate(), channel.voidPromise());
+    /**
+     * Writes a shared pre-encoded frame without flushing; returns false if nothing was written. A connection whose
+     * unsent data is over the outbound limit (its write buffer high-water mark) is a slow consumer: it is closed
+     * with 4100 so the client reconnects after a back-off, rather than the server buffering without bound.
+     */
+    public boolean write(ByteBuf frame) {
+        if (closing) {
+            return false;
         }
+        if (!channel.isWritable()) {
+            SLOW_CONSUMER_CLOSES.increment();
+            log.debug("{}: closing slow consumer ({} bytes unsent)", this,
+                    channel.unsafe().outboundBuffer() == null ? 0
+                            : channel.unsafe().outboundBuffer().totalPendingWriteBytes());
+            close(ErrorCodes.OVER_CAPACITY, "Connection too slow to receive its messages; reconnect");
+            return false;
+        }
+        out.write(frame.retainedDuplicate(), out.voidPromise());
+        return true;
+    }
+
+    /** For the loop flusher: true if the connection was not yet marked. */
+    public boolean markFlushPending() {
+        if (flushPending) {
+            return false;
+        }
+        flushPending = true;
+        return true;
+    }
+
+    public void flush() {
+        flushPending = false;
+        out.flush();
     }
 
     /**

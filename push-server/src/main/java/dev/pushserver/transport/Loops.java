@@ -15,6 +15,7 @@ import java.util.Map;
 public final class Loops {
 
     private final EventLoop[] loops;
+    private final LoopFlusher[] flushers;
     private final Map<EventExecutor, Integer> index = new IdentityHashMap<>();
 
     public Loops(EventLoopGroup group) {
@@ -24,6 +25,10 @@ public final class Loops {
             list.add((EventLoop) e);
         }
         this.loops = list.toArray(new EventLoop[0]);
+        this.flushers = new LoopFlusher[loops.length];
+        for (int i = 0; i < loops.length; i++) {
+            flushers[i] = new LoopFlusher(loops[i]);
+        }
     }
 
     public int size() {
@@ -32,6 +37,11 @@ public final class Loops {
 
     public EventLoop get(int i) {
         return loops[i];
+    }
+
+    /** The flusher of loop {@code i}; use it on that loop only. */
+    public LoopFlusher flusher(int i) {
+        return flushers[i];
     }
 
     public int indexOf(EventLoop loop) {
