@@ -39,7 +39,7 @@ public final class Connection {
     private final Map<String, Subscription> subscriptions = new HashMap<>();
     private boolean flushPending;
     /** presence user ids this connection is a member as, with the number of channels using each */
-    private final Map<String, Integer> presenceUsers = new HashMap<>(2);
+    private Map<String, Integer> presenceUsers; // created on first presence subscription
 
     /** set by pusher:signin */
     private String userId;
@@ -137,18 +137,24 @@ public final class Connection {
 
     /** Returns true when this is the connection's first presence membership as {@code userId}. */
     public boolean addPresenceUser(String userId) {
+        if (presenceUsers == null) {
+            presenceUsers = new HashMap<>(2);
+        }
         return presenceUsers.merge(userId, 1, Integer::sum) == 1;
     }
 
     /** Returns true when the connection no longer is a presence member as {@code userId}. */
     public boolean removePresenceUser(String userId) {
+        if (presenceUsers == null) {
+            return true;
+        }
         Integer left = presenceUsers.computeIfPresent(userId, (k, v) -> v == 1 ? null : v - 1);
         return left == null;
     }
 
     /** Signed in as {@code userId}, or a presence member as {@code userId} (terminate_connections). */
     public boolean isUser(String userId) {
-        return userId.equals(this.userId) || presenceUsers.containsKey(userId);
+        return userId.equals(this.userId) || (presenceUsers != null && presenceUsers.containsKey(userId));
     }
 
     // ---- user authentication -------------------------------------------------------------------------------
