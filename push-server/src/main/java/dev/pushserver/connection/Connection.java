@@ -241,7 +241,7 @@ public final class Connection {
         }
         channel.write(Frames.text(channel.alloc(), Messages.error(reason, code)), channel.voidPromise());
         closing = true;
-        channel.writeAndFlush(new CloseWebSocketFrame(code, reason));
+        channel.writeAndFlush(Frames.close(code, reason));
         channel.eventLoop().schedule(() -> {
             if (channel.isOpen()) {
                 channel.close();

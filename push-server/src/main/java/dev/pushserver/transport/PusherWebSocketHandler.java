@@ -85,7 +85,7 @@ final class PusherWebSocketHandler extends SimpleChannelInboundHandler<WebSocket
     private void reject(ChannelHandlerContext ctx, int code, String message) {
         rejected = true;
         ctx.write(Frames.text(ctx.alloc(), Messages.error(message, code)), ctx.voidPromise());
-        ctx.writeAndFlush(new CloseWebSocketFrame(code, message));
+        ctx.writeAndFlush(Frames.close(code, message));
         ctx.executor().schedule(() -> ctx.close(), 2, TimeUnit.SECONDS);
     }
 
