@@ -364,6 +364,22 @@ check('connect: Laravel Echo connectionStatus() and socketId()', async (ctx) => 
   assert(seen.includes('disconnected'), `onConnectionChange saw ${inspect(seen)}`);
 });
 
+check('connect: unknown app key is refused with 4001 and pusher-js does not retry', async (ctx) => {
+  const p = new Pusher(KEY + '-unknown', {
+    cluster: 'mt1', wsHost: HOST, wsPort: PORT, forceTLS: false, enabledTransports: ['ws'],
+  });
+  ctx.clients.push(p);
+  const errors = record(p.connection, 'error', 'connection error');
+  const states = [];
+  p.connection.bind('state_change', (s) => states.push(s.current));
+  const e = (await errors.next()).data;
+  assert(e.type === 'WebSocketError' && e.error && e.error.data && e.error.data.code === 4001,
+    `error event ${safeJson(e)}`);
+  await waitState(p, 'disconnected', 2000);
+  await sleep(1500); // a backoff retry would come after 1 s
+  assertEqual(states, ['disconnected'], 'state changes');
+});
+
 // ---- public channels -----------------------------------------------------------------------------------------
 
 check('public: event triggered with pusher-http-node reaches pusher-js (object, string and unicode data)', async (ctx) => {
@@ -674,6 +690,23 @@ check('client events: rejected on a public channel with pusher:error (connection
   assert(e.data && e.data.code === null && typeof e.data.message === 'string', `pusher:error data ${safeJson(e.data)}`);
   await sleep(100);
   assertEqual(p.connection.state, 'connected', 'state after the rejected client event');
+});
+
+check('client events: over the rate limit (10/s by default) get pusher:error 4301, connection stays up', async (ctx) => {
+  const name = uniq('private-compat-rate');
+  const a = await ctx.connected('A');
+  const b = await ctx.connected('B');
+  const [chA] = await subscribed(a, name);
+  const [chB] = await subscribed(b, name);
+  const atB = record(chB, 'client-burst', 'client-burst at B');
+  const errors = record(a.connection, 'error', 'error at A');
+  for (let i = 0; i < 25; i++) chA.trigger('client-burst', { i });
+  const e = (await errors.next()).data;
+  assert(e.type === 'PusherError' && e.data.code === 4301, `error event ${safeJson(e)}`);
+  await atB.next();
+  await sleep(200);
+  assert(atB.items.length < 25, `all 25 client events were delivered`);
+  assertEqual(a.connection.state, 'connected', 'sender state');
 });
 
 // ---- subscription errors -------------------------------------------------------------------------------------
