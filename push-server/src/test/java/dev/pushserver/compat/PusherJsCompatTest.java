@@ -139,13 +139,27 @@ class PusherJsCompatTest {
         }
     }
 
-    /** Same config as {@link TestServer#start(String)}, but on a given port. */
+    /** Same config as {@link TestServer#start(String)}, but on a given port; retries the bind for a few seconds. */
     private static PushServer startOnPort(int port) {
-        try {
-            return PushServer.start(ConfigLoader.fromYaml(CONFIG + "\nhost: 127.0.0.1\nport: " + port + "\n", Map.of()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (true) {
+            try {
+                return PushServer.start(
+                        ConfigLoader.fromYaml(CONFIG + "\nhost: 127.0.0.1\nport: " + port + "\n", Map.of()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            } catch (IllegalStateException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
         }
     }
 
