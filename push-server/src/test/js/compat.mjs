@@ -11,8 +11,10 @@
 //                      the app must have client events enabled
 //   COMPAT_RESTART=1   run the graceful-restart check: the program prints the line "@@compat:restart-server" and
 //                      expects whoever runs it to stop the server gracefully and start it again on the same port
+//   COMPAT_SUBSCRIPTION_COUNT=1   the app has enable_subscription_count on: check pusher:subscription_count
 //   COMPAT_ONLY=regex  run only the checks whose name matches
 //   COMPAT_DEBUG=1     print pusher-js's own log
+//   COMPAT_STRICT=1    checks marked as a known server bug fail the run too (otherwise they print KNOWN-BUG)
 //
 // The ping check needs a server started with a small activity_timeout (e.g. 2 s); with a large one it is skipped.
 // Prints one line per check (PASS / FAIL / SKIP) and exits with status 1 if any check failed.
@@ -41,6 +43,8 @@ const SECRET = env.PUSHER_APP_SECRET || 'app-secret';
 const RESTART = env.COMPAT_RESTART === '1';
 const ONLY = env.COMPAT_ONLY ? new RegExp(env.COMPAT_ONLY) : null;
 const DEBUG = env.COMPAT_DEBUG === '1';
+const SUBSCRIPTION_COUNT = env.COMPAT_SUBSCRIPTION_COUNT === '1';
+const STRICT = env.COMPAT_STRICT === '1';
 
 /** How long one step (a connect, an event) may take. */
 const STEP_MS = 5000;
@@ -154,7 +158,7 @@ class Ctx {
   }
 
   /** A pusher-js client, configured as a self-hosted Laravel app would (wsHost/wsPort, ws only, no TLS). */
-  pusher(name, { user, authorizer, options } = {}) {
+  pusher(name, { user, authorizer, userData, options } = {}) {
     const p = new Pusher(KEY, {
       cluster: 'mt1', // required by pusher-js 8, unused when wsHost is set
       wsHost: HOST,
@@ -163,6 +167,16 @@ class Ctx {
       forceTLS: false,
       enabledTransports: ['ws'],
       channelAuthorization: { customHandler: authorizer || sdkAuthorizer(user) },
+      // like the app backend's /broadcasting/user-auth, signing with pusher-http-node's authenticateUser
+      userAuthentication: {
+        customHandler: ({ socketId }, callback) => {
+          try {
+            callback(null, api.authenticateUser(socketId, userData || { id: 'nobody' }));
+          } catch (e) {
+            callback(e, null);
+          }
+        },
+      },
       ...options,
     });
     const transcript = [];
@@ -246,6 +260,18 @@ async function subscribed(p, name) {
   return [ch, first[1].data];
 }
 
+/** pusher.signin() and wait until pusher-js accepted pusher:signin_success. */
+async function signedIn(p) {
+  p.signin();
+  let timer;
+  await Promise.race([
+    p.user.signinDonePromise,
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new CheckFailed(`signin not done within ${STEP_MS} ms`)), STEP_MS); }),
+  ]);
+  clearTimeout(timer);
+  assert(p.user.user_data && typeof p.user.user_data.id === 'string', `user_data after signin: ${safeJson(p.user.user_data)}`);
+}
+
 /** Echo's subscribed() callback as a promise. */
 function echoSubscribed(echoChannel, name) {
   return new Promise((resolve, reject) => {
@@ -268,14 +294,19 @@ const uniq = (base) => `${base}-${process.pid}-${++seq}`;
 // ---- check runner ----------------------------------------------------------------------------------------------
 
 const checks = [];
-function check(name, fn, { timeout = 15000, skip } = {}) {
-  checks.push({ name, fn, timeout, skip });
+/**
+ * @param knownBug a server bug this check is known to hit: its failure is printed as KNOWN-BUG and does not fail the
+ *                 run (unless COMPAT_STRICT=1); when it passes, the marker should be removed
+ */
+function check(name, fn, { timeout = 15000, skip, knownBug } = {}) {
+  checks.push({ name, fn, timeout, skip, knownBug });
 }
 
 async function runChecks() {
   let failed = 0;
   let passed = 0;
   let skipped = 0;
+  let known = 0;
   console.log(`push-server compat: ${versions}; ws://${HOST}:${PORT}, api http://${HOST}:${API_PORT}, app ${APP_ID}/${KEY}`);
   await waitForPort();
   for (const c of checks) {
@@ -295,11 +326,13 @@ async function runChecks() {
         c.fn(ctx),
         new Promise((_, reject) => { timer = setTimeout(() => reject(new CheckFailed(`check timed out after ${c.timeout} ms`)), c.timeout); }),
       ]);
-      console.log(`PASS  ${c.name} (${Date.now() - t0} ms)`);
+      console.log(`PASS  ${c.name} (${Date.now() - t0} ms)${c.knownBug ? ' [marked as a known bug, which seems fixed: remove the marker]' : ''}`);
       passed++;
     } catch (e) {
-      failed++;
-      console.log(`FAIL  ${c.name} (${Date.now() - t0} ms): ${e instanceof CheckFailed ? e.message : (e && e.stack) || e}`);
+      const tolerated = c.knownBug && !STRICT;
+      if (tolerated) known++;
+      else failed++;
+      console.log(`${tolerated ? 'KNOWN-BUG' : 'FAIL '} ${c.name} (${Date.now() - t0} ms): ${e instanceof CheckFailed ? e.message : (e && e.stack) || e}${c.knownBug ? `\n      known bug: ${c.knownBug}` : ''}`);
       for (const { name, transcript } of ctx.transcripts) {
         console.log(`      transcript of ${name}:`);
         for (const line of transcript.slice(-40)) console.log(`        ${line}`);
@@ -310,7 +343,7 @@ async function runChecks() {
       ctx.close();
     }
   }
-  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped${known ? `, ${known} known bugs` : ''}`);
   return failed;
 }
 
@@ -756,6 +789,147 @@ check('subscription error: auth token with another key is rejected', async (ctx)
   assert(e && e.type === 'AuthError' && e.status === 401, `subscription_error data ${safeJson(e)}`);
   assertEqual(p.connection.state, 'connected', 'state');
 });
+
+// ---- user authentication (pusher.signin), server-to-user, watchlist ----------------------------------------------
+
+check('user: signin() succeeds; sendToUser (pusher-http-node) reaches pusher.user on every connection of the user', async (ctx) => {
+  const id = uniq('user');
+  const userData = { id, user_info: { name: 'Uma' } };
+  const a = await ctx.connected('tab1', { userData });
+  const b = await ctx.connected('tab2', { userData });
+  const other = await ctx.connected('other', { userData: { id: uniq('user') } });
+  await Promise.all([signedIn(a), signedIn(b), signedIn(other)]);
+  assertEqual(a.user.user_data, userData, 'pusher.user.user_data');
+  // pusher-js subscribes to #server-to-user-<id> after signin
+  const sub = a.user.serverToUserChannel;
+  assert(sub, 'no server-to-user channel');
+  if (!sub.subscribed) await new Promise((resolve) => sub.bind('pusher:subscription_succeeded', resolve));
+  for (const p of [b, other]) {
+    const c = p.user.serverToUserChannel;
+    if (!c.subscribed) await new Promise((resolve) => c.bind('pusher:subscription_succeeded', resolve));
+  }
+  const atA = record(a.user, 'notice', 'user event at tab1');
+  const atB = record(b.user, 'notice', 'user event at tab2');
+  const atOther = record(other.user, 'notice', 'user event at another user');
+  const res = await api.sendToUser(id, 'notice', { n: 1 });
+  assertEqual(res.status, 200, 'sendToUser status');
+  assertEqual((await atA.next()).data, { n: 1 }, 'tab1');
+  assertEqual((await atB.next()).data, { n: 1 }, 'tab2');
+  await sleep(150);
+  atOther.assertNone('another user must not get it');
+});
+
+check('user: presence channel without channel_data uses the signed-in identity', async (ctx) => {
+  const name = uniq('presence-compat-signedin');
+  // the app backend signs only socket_id:channel (no channel_data) for signed-in users
+  const authorizer = ({ socketId, channelName }, cb) => cb(null, { auth: api.authorizeChannel(socketId, channelName).auth });
+  const id = uniq('member');
+  const p = await ctx.connected('member', { authorizer, userData: { id, user_info: { name: 'Signed In' } } });
+  const other = await ctx.connected('other', { user: { user_id: 'o', user_info: { name: 'O' } } });
+  const [chO] = await subscribed(other, name);
+  const added = record(chO, 'pusher:member_added');
+  p.signin();
+  const [ch, members] = await subscribed(p, name);
+  assertEqual(members.me, { id, info: { name: 'Signed In' } }, 'members.me');
+  assertEqual(members.count, 2, 'count');
+  assertEqual((await added.next()).data, { id, info: { name: 'Signed In' } }, 'member_added at the other member');
+  // client events carry the signed-in id
+  const got = record(chO, 'client-hi');
+  ch.trigger('client-hi', {});
+  assertEqual((await got.next()).meta, { user_id: id }, 'client event metadata');
+});
+
+check('user: watchlist online/offline events reach pusher.user.watchlist', async (ctx) => {
+  const watched = uniq('watched');
+  const w = await ctx.connected('watcher', { userData: { id: uniq('watcher'), watchlist: [watched] } });
+  const online = record(w.user.watchlist, 'online', 'watchlist online');
+  const offline = record(w.user.watchlist, 'offline', 'watchlist offline');
+  await signedIn(w);
+  assertEqual((await offline.next()).data, { name: 'offline', user_ids: [watched] }, 'initial status');
+  const u = await ctx.connected('watched', { userData: { id: watched } });
+  await signedIn(u);
+  assertEqual((await online.next()).data, { name: 'online', user_ids: [watched] }, 'after the watched user signed in');
+  u.disconnect();
+  assertEqual((await offline.next()).data, { name: 'offline', user_ids: [watched] }, 'after the watched user left');
+});
+
+check('user: terminateUserConnections (pusher-http-node) closes the user\'s connections with 4009, no reconnect', async (ctx) => {
+  const id = uniq('term');
+  const p = await ctx.connected('victim', { userData: { id } });
+  const bystander = await ctx.connected('bystander', { userData: { id: uniq('bystander') } });
+  await Promise.all([signedIn(p), signedIn(bystander)]);
+  const errors = record(p.connection, 'error', 'error at the terminated connection');
+  const res = await api.terminateUserConnections(id);
+  assertEqual(res.status, 200, 'terminate_connections status');
+  let code = null;
+  while (code === null) {
+    const e = (await errors.next()).data;
+    if (e.type === 'WebSocketError' && e.error && e.error.data) code = e.error.data.code;
+  }
+  assertEqual(code, 4009, 'close code');
+  await waitState(p, 'disconnected', 2000);
+  await sleep(1200);
+  assertEqual(p.connection.state, 'disconnected', 'state a while later');
+  assertEqual(bystander.connection.state, 'connected', 'another user');
+});
+
+check('user: signin with a forged signature is closed with 4009 and not retried', async (ctx) => {
+  const p = ctx.pusher('forger', {
+    options: { userAuthentication: { customHandler: ({ socketId }, cb) => cb(null, { ...api.authenticateUser(socketId, { id: 'admin' }), auth: `${KEY}:${'0'.repeat(64)}` }) } },
+  });
+  await waitConnected(p);
+  const errors = record(p.connection, 'error', 'error');
+  p.signin();
+  let code = null;
+  while (code === null) {
+    const e = (await errors.next()).data;
+    if (e.type === 'WebSocketError' && e.error && e.error.data) code = e.error.data.code;
+  }
+  assertEqual(code, 4009, 'close code');
+  await waitState(p, 'disconnected', 2000);
+}, {
+  knownBug: 'the close frame carries the whole error message as its reason (> 123 bytes, RFC 6455 allows 125 bytes of '
+    + 'control frame payload); pusher-js (faye) fails the connection with 1002 and reconnects after 1 s instead of '
+    + 'stopping on 4009 (Connection.close does not truncate the reason)',
+});
+
+// ---- cache channels and subscription counts ----------------------------------------------------------------
+
+check('cache channels: the last event is replayed to a new subscriber; empty ones give pusher:cache_miss', async (ctx) => {
+  const p = await ctx.connected('client');
+  const name = uniq('cache-compat');
+  await trigger(name, 'price', { v: 1 });
+  await trigger(name, 'price', { v: 2 });
+  const ch = p.subscribe(name);
+  const got = record(ch, 'price');
+  const miss = record(ch, 'pusher:cache_miss');
+  await got.next().then((x) => assertEqual(x.data, { v: 2 }, 'replayed event'));
+  const pname = uniq('private-cache-compat');
+  const pch = p.subscribe(pname);
+  const pmiss = record(pch, 'pusher:cache_miss', 'cache_miss on ' + pname);
+  await pmiss.next();
+  miss.assertNone('no cache_miss when there is a cached event');
+  // Echo: listen on a cache channel
+  const echo = new Echo({ broadcaster: 'pusher', client: p });
+  const e = new Recorder('Echo cache channel');
+  echo.channel(name).listen('.price', e.fn);
+  await trigger(name, 'price', { v: 3 });
+  assertEqual((await e.next()).data, { v: 3 }, 'Echo listen on a cache channel');
+});
+
+check('subscription count: pusher:subscription_count and channel.subscriptionCount', async (ctx) => {
+  const name = uniq('compat-count');
+  const a = await ctx.connected('A');
+  const chA = a.subscribe(name);
+  const counts = record(chA, 'pusher:subscription_count');
+  assertEqual((await counts.next()).data, { subscription_count: 1 }, 'first count');
+  const b = await ctx.connected('B');
+  await subscribed(b, name);
+  assertEqual((await counts.next()).data, { subscription_count: 2 }, 'after a second subscriber');
+  assertEqual(chA.subscriptionCount, 2, 'channel.subscriptionCount');
+  b.unsubscribe(name);
+  assertEqual((await counts.next()).data, { subscription_count: 1 }, 'after an unsubscribe');
+}, { skip: SUBSCRIPTION_COUNT ? false : 'set COMPAT_SUBSCRIPTION_COUNT=1 when the app has enable_subscription_count' });
 
 // ---- liveness --------------------------------------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ class PusherJsCompatTest {
     /**
      * activity_timeout 2 s makes pusher-js ping after 2 s of silence; pong_timeout 2 s makes the server close node
      * clients quickly if their WebSocket stack did not answer its ping frames; a short grace period keeps the restart
-     * quick.
+     * quick. Subscription counts are on so that their check runs (the other checks must not mind the extra events).
      */
     private static final String CONFIG = """
             activity_timeout: 2
@@ -58,6 +58,7 @@ class PusherJsCompatTest {
                 key: %s
                 secret: %s
                 enable_client_messages: true
+                enable_subscription_count: true
             """.formatted(APP_ID, KEY, SECRET);
 
     private static final String RESTART_MARKER = "@@compat:restart-server";
@@ -88,6 +89,7 @@ class PusherJsCompatTest {
             env.put("PUSHER_APP_KEY", KEY);
             env.put("PUSHER_APP_SECRET", SECRET);
             env.put("COMPAT_RESTART", "1");
+            env.put("COMPAT_SUBSCRIPTION_COUNT", "1");
             env.put("CI", "true");
             Process node = pb.start();
             node.getOutputStream().close(); // no stdin
@@ -133,7 +135,8 @@ class PusherJsCompatTest {
             assertThat(finished).as("compat.mjs did not finish within %s; output:%n%s", NODE_TIMEOUT, all).isTrue();
             assertThat(node.exitValue()).as("compat.mjs exit status; output:%n%s", all).isZero();
             // the two checks that skip themselves when not set up for them must have run
-            assertThat(all).as("compat.mjs output").contains("PASS  ping:", "PASS  restart:");
+            assertThat(all).as("compat.mjs output")
+                    .contains("PASS  ping:", "PASS  restart:", "PASS  subscription count:");
         } finally {
             server.get().stop();
         }
