@@ -1,0 +1,248 @@
+package dev.pushserver.compat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.pushserver.PushServer;
+import dev.pushserver.config.ConfigLoader;
+import dev.pushserver.testing.TestServer;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Runs the real JavaScript clients against push-server: {@code src/test/js/compat.mjs} drives pusher-js 8 (node build)
+ * and Laravel Echo 2, with pusher-http-node for the HTTP API and channel auth signatures, and prints one line per
+ * check. This test installs the npm packages in a copy of that folder under {@code target/js-compat} (so the source
+ * tree stays clean; {@code node_modules} is reused while package.json and package-lock.json are unchanged), starts a
+ * server, runs the program and asserts it exits 0. When the program asks for it, the server is stopped gracefully
+ * and started again on the same port, to check 4200 handling and reconnection.
+ *
+ * <p>Skipped only when {@code node} or {@code npm} is not on the PATH. Needs the npm registry on the first run.
+ */
+class PusherJsCompatTest {
+
+    private static final String APP_ID = "compat-app";
+    private static final String KEY = "compat-key";
+    private static final String SECRET = "compat-secret";
+
+    /**
+     * activity_timeout 2 s makes pusher-js ping after 2 s of silence; pong_timeout 2 s makes the server close node
+     * clients quickly if their WebSocket stack did not answer its ping frames; a short grace period keeps the restart
+     * quick. Subscription counts are on so that their check runs (the other checks must not mind the extra events).
+     */
+    private static final String CONFIG = """
+            activity_timeout: 2
+            pong_timeout: 2
+            shutdown_grace_period: 3
+            apps:
+              - id: %s
+                key: %s
+                secret: %s
+                enable_client_messages: true
+                enable_subscription_count: true
+            """.formatted(APP_ID, KEY, SECRET);
+
+    private static final String RESTART_MARKER = "@@compat:restart-server";
+    private static final Duration NPM_TIMEOUT = Duration.ofMinutes(5);
+    private static final Duration NODE_TIMEOUT = Duration.ofSeconds(150);
+    private static final boolean WINDOWS = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("win");
+
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void pusherJsAndLaravelEchoWorkAgainstTheServer() throws Exception {
+        assumeTrue(onPath("node"), "node is not on the PATH");
+        assumeTrue(onPath("npm"), "npm is not on the PATH");
+
+        Path work = prepareNodeProject();
+
+        AtomicReference<PushServer> server = new AtomicReference<>(TestServer.start(CONFIG).server());
+        int port = server.get().port();
+        List<String> output = new ArrayList<>();
+        try {
+            ProcessBuilder pb = new ProcessBuilder(List.of(executable("node"), "compat.mjs"))
+                    .directory(work.toFile())
+                    .redirectErrorStream(true);
+            Map<String, String> env = pb.environment();
+            env.put("PUSHER_HOST", "127.0.0.1");
+            env.put("PUSHER_PORT", String.valueOf(port));
+            env.put("PUSHER_API_PORT", String.valueOf(server.get().apiPort()));
+            env.put("PUSHER_APP_ID", APP_ID);
+            env.put("PUSHER_APP_KEY", KEY);
+            env.put("PUSHER_APP_SECRET", SECRET);
+            env.put("COMPAT_RESTART", "1");
+            env.put("COMPAT_SUBSCRIPTION_COUNT", "1");
+            env.put("CI", "true");
+            Process node = pb.start();
+            node.getOutputStream().close(); // no stdin
+
+            Thread reader = new Thread(() -> {
+                try (BufferedReader in = new BufferedReader(
+                        new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = in.readLine()) != null) {
+                        synchronized (output) {
+                            output.add(line);
+                        }
+                        System.out.println("[compat.mjs] " + line);
+                        if (line.equals(RESTART_MARKER)) {
+                            // graceful stop (clients get 4200), then the same config on the same port
+                            server.get().stop();
+                            server.set(startOnPort(port));
+                        }
+                    }
+                } catch (IOException e) {
+                    synchronized (output) {
+                        output.add("(reading the output failed: " + e + ")");
+                    }
+                } catch (RuntimeException e) {
+                    synchronized (output) {
+                        output.add("(restarting the server failed: " + e + ")");
+                    }
+                }
+            }, "compat.mjs-output");
+            reader.setDaemon(true);
+            reader.start();
+
+            boolean finished = node.waitFor(NODE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            if (!finished) {
+                node.descendants().forEach(ProcessHandle::destroyForcibly);
+                node.destroyForcibly();
+            }
+            reader.join(5_000);
+            String all;
+            synchronized (output) {
+                all = String.join("\n", output);
+            }
+            assertThat(finished).as("compat.mjs did not finish within %s; output:%n%s", NODE_TIMEOUT, all).isTrue();
+            assertThat(node.exitValue()).as("compat.mjs exit status; output:%n%s", all).isZero();
+            // the two checks that skip themselves when not set up for them must have run
+            assertThat(all).as("compat.mjs output")
+                    .contains("PASS  ping:", "PASS  restart:", "PASS  subscription count:");
+        } finally {
+            server.get().stop();
+        }
+    }
+
+    /** Same config as {@link TestServer#start(String)}, but on a given port; retries the bind for a few seconds. */
+    private static PushServer startOnPort(int port) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (true) {
+            try {
+                return PushServer.start(
+                        ConfigLoader.fromYaml(CONFIG + "\nhost: 127.0.0.1\nport: " + port + "\n", Map.of()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            } catch (IllegalStateException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    // ---- node project ------------------------------------------------------------------------------------------
+
+    /**
+     * Copies src/test/js (without node_modules) to target/js-compat and installs the packages there with
+     * {@code npm ci}, unless node_modules was installed from the same package.json and package-lock.json.
+     */
+    private static Path prepareNodeProject() throws Exception {
+        Path base = Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
+        Path source = base.resolve("src/test/js");
+        assertThat(source.resolve("package.json")).as("node project").exists();
+        Path work = base.resolve("target/js-compat");
+        Files.createDirectories(work);
+        try (Stream<Path> files = Files.list(source)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Files.copy(f, work.resolve(f.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        boolean lockfile = Files.exists(work.resolve("package-lock.json"));
+        String stamp = sha256(work.resolve("package.json"))
+                + (lockfile ? sha256(work.resolve("package-lock.json")) : "");
+        Path stampFile = work.resolve("node_modules/.push-server-compat-stamp");
+        if (Files.exists(stampFile) && Files.readString(stampFile).equals(stamp)) {
+            return work;
+        }
+        List<String> npm = new ArrayList<>(List.of(executable("npm"), lockfile ? "ci" : "install",
+                "--no-audit", "--no-fund", "--loglevel=error"));
+        Path log = work.resolve("npm.log");
+        ProcessBuilder pb = new ProcessBuilder(npm).directory(work.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        pb.environment().put("CI", "true");
+        pb.environment().put("npm_config_update_notifier", "false");
+        Process p = pb.start();
+        p.getOutputStream().close();
+        boolean done = p.waitFor(NPM_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        if (!done) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        String npmOutput = Files.exists(log) ? Files.readString(log) : "";
+        assertThat(done).as("%s did not finish within %s:%n%s", String.join(" ", npm), NPM_TIMEOUT, npmOutput)
+                .isTrue();
+        assertThat(p.exitValue()).as("%s failed:%n%s", String.join(" ", npm), npmOutput).isZero();
+        Files.writeString(stampFile, stamp);
+        return work;
+    }
+
+    private static String sha256(Path file) throws IOException {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // ---- PATH lookup -------------------------------------------------------------------------------------------
+
+    private static String executable(String name) {
+        return WINDOWS && name.equals("npm") ? "npm.cmd" : name;
+    }
+
+    private static boolean onPath(String name) {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return false;
+        }
+        List<String> names = WINDOWS ? List.of(name + ".exe", name + ".cmd", name) : List.of(name);
+        for (String dir : path.split(File.pathSeparator)) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            for (String n : names) {
+                Path candidate = Path.of(dir, n);
+                if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}
