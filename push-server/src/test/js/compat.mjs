@@ -887,10 +887,6 @@ check('user: signin with a forged signature is closed with 4009 and not retried'
   }
   assertEqual(code, 4009, 'close code');
   await waitState(p, 'disconnected', 2000);
-}, {
-  knownBug: 'the close frame carries the whole error message as its reason (> 123 bytes, RFC 6455 allows 125 bytes of '
-    + 'control frame payload); pusher-js (faye) fails the connection with 1002 and reconnects after 1 s instead of '
-    + 'stopping on 4009 (Connection.close does not truncate the reason)',
 });
 
 // ---- cache channels and subscription counts ----------------------------------------------------------------
