@@ -49,6 +49,9 @@ public final class ApiHandler {
     public FullHttpResponse handle(FullHttpRequest req) {
         try {
             return HttpResponses.json(HttpResponseStatus.OK, route(req));
+        } catch (IllegalArgumentException e) {
+            // undecodable percent-escapes in the path or query
+            return HttpResponses.json(HttpResponseStatus.BAD_REQUEST, ApiError.body("Malformed URL: " + e.getMessage()));
         } catch (ApiError e) {
             FullHttpResponse r = HttpResponses.json(e.status(), ApiError.body(e.getMessage()));
             if (e.status() == HttpResponseStatus.METHOD_NOT_ALLOWED) {

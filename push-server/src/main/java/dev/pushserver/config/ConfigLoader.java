@@ -45,6 +45,8 @@ public final class ConfigLoader {
             "enable_watchlist_events", "max_watchlist_size", "enable_subscription_count", "enable_cache_channels",
             "cache_ttl");
 
+    /** PUSH_ variables read elsewhere (logback.xml), not config keys. */
+    private static final Set<String> NOT_CONFIG = Set.of("LOG_LEVEL");
     private static final Pattern ENV_APP = Pattern.compile("APPS_(\\d+)_(.+)");
     private static final Pattern APP_TOKEN = Pattern.compile("[A-Za-z0-9_\\-=@,.;]+");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -138,6 +140,9 @@ public final class ConfigLoader {
                 continue;
             }
             String rest = name.substring(ENV_PREFIX.length());
+            if (NOT_CONFIG.contains(rest)) {
+                continue;
+            }
             Matcher m = ENV_APP.matcher(rest);
             if (m.matches()) {
                 String key = m.group(2).toLowerCase(Locale.ROOT);
@@ -288,6 +293,10 @@ public final class ConfigLoader {
         private int parseInt(String key, JsonNode v, int min, int max) {
             long value;
             if (v.isIntegralNumber()) {
+                if (!v.canConvertToLong()) {
+                    throw new ConfigException("config key " + path + key + ": must be between " + min + " and "
+                            + max + ", got " + v.asText());
+                }
                 value = v.asLong();
             } else if (v.isTextual()) {
                 try {

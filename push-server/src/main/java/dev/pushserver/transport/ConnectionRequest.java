@@ -27,7 +27,13 @@ record ConnectionRequest(App app, int protocol, int errorCode, String errorMessa
 
     static ConnectionRequest of(String uri, AppRegistry apps) {
         QueryStringDecoder q = new QueryStringDecoder(uri);
-        Matcher m = PATH.matcher(q.path());
+        String path;
+        try {
+            path = q.path();
+        } catch (IllegalArgumentException e) {
+            return fail(ErrorCodes.PATH_NOT_FOUND, "Path not found: malformed path");
+        }
+        Matcher m = PATH.matcher(path);
         if (!m.matches()) {
             return fail(ErrorCodes.PATH_NOT_FOUND, "Path not found: connect to /app/{key}");
         }
@@ -37,6 +43,11 @@ record ConnectionRequest(App app, int protocol, int errorCode, String errorMessa
         }
         if (!app.config().enabled()) {
             return fail(ErrorCodes.APP_DISABLED, "Application disabled");
+        }
+        try {
+            q.parameters();
+        } catch (IllegalArgumentException e) {
+            return fail(ErrorCodes.INVALID_VERSION, "Invalid query string: " + e.getMessage());
         }
         String protocol = first(q, "protocol");
         if (protocol == null || protocol.isEmpty()) {

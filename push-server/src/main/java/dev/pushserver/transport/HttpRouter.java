@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
@@ -46,7 +47,14 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             upgrade(ctx, req);
             return;
         }
-        String path = new QueryStringDecoder(req.uri()).path();
+        String path;
+        try {
+            path = new QueryStringDecoder(req.uri()).path();
+        } catch (IllegalArgumentException e) {
+            HttpResponses.send(ctx, HttpResponses.json(HttpResponseStatus.BAD_REQUEST,
+                    ApiError.body("Malformed URL: " + e.getMessage())), keepAlive);
+            return;
+        }
         if (api && path.contains("/apps/")) {
             HttpResponses.send(ctx, server.api().handle(req), keepAlive);
             return;
@@ -94,6 +102,8 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 ctx.close();
                 return;
             }
+            // text frames must be valid UTF-8 (RFC 6455: close 1007); Netty only adds this in its protocol handler
+            p.addLast("ws-utf8", new Utf8FrameValidator(false));
             p.addLast("ws-aggregator", new WebSocketFrameAggregator(maxFrame));
             p.addLast("pusher", handler);
             p.remove(this);
