@@ -159,7 +159,8 @@ class CliTest {
         Files.writeString(file, "port: abc\n" + GOOD_APP);
         Path stdout = dir.resolve("out.log");
         Path stderr = dir.resolve("err.log");
-        Process p = new ProcessBuilder(GracefulStopTest.javaBinary(), "-cp", GracefulStopTest.testClassPath(),
+        Process p = new ProcessBuilder(GracefulStopTest.javaBinary(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", GracefulStopTest.testClassPath(),
                 "dev.pushserver.Main", "--config", file.toString())
                 .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
         try {

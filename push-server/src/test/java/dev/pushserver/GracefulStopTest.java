@@ -106,8 +106,9 @@ class GracefulStopTest {
                 + "host: 127.0.0.1\nport: 0\n", Map.of()));
         PushServer second = null;
         int port = first.port();
+        // retry every second (default: 1, 4, 9 ... s) so the test does not wait for a late attempt
         Pusher pusher = new Pusher("key-1", new PusherOptions().setHost("127.0.0.1").setWsPort(port)
-                .setUseTLS(false));
+                .setUseTLS(false).setMaxReconnectGapInSeconds(1));
         List<ConnectionState> states = new CopyOnWriteArrayList<>();
         BlockingQueue<String> errors = new LinkedBlockingQueue<>();
         pusher.connect(new ConnectionEventListener() {
@@ -180,8 +181,8 @@ class GracefulStopTest {
 
     static Process startServerProcess(int port, Map<String, String> env, Path log, String... extraArgs)
             throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-cp", testClassPath(), "dev.pushserver.Main",
-                "--port", String.valueOf(port)));
+        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", testClassPath(), "dev.pushserver.Main", "--port", String.valueOf(port)));
         cmd.addAll(List.of(extraArgs));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("PUSH_"));
