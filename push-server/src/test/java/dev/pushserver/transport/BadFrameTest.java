@@ -190,12 +190,11 @@ class BadFrameTest {
             assertThat(ws.nextContaining("connection_established", 5_000)).isNotNull();
             assertThat(fragmented.nextContaining("connection_established", 5_000)).isNotNull();
             bystander.socketId();
-            // just under the limit: fine
-            String under = pingOfSize(2000);
-            ws.sendText(under);
-            assertThat(ws.nextContaining("pusher:pong", 3_000)).as("pong for a 2000-byte ping").isNotNull();
-            // a single frame over the limit
-            sendIgnoringErrors(ws, FrameSocket.OP_TEXT, pingOfSize(3000).getBytes(StandardCharsets.UTF_8));
+            // exactly at the limit: fine
+            ws.sendText(pingOfSize(2048));
+            assertThat(ws.nextContaining("pusher:pong", 3_000)).as("pong for a 2048-byte ping").isNotNull();
+            // a single frame one byte over the limit
+            sendIgnoringErrors(ws, FrameSocket.OP_TEXT, pingOfSize(2049).getBytes(StandardCharsets.UTF_8));
             assertClosedWithErrorFirst(ws, 1009);
             // a message over the limit made of two frames, each under it
             byte[] over = pingOfSize(3000).getBytes(StandardCharsets.UTF_8);

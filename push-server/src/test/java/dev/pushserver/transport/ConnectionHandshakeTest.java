@@ -290,6 +290,42 @@ class ConnectionHandshakeTest {
     }
 
     @Test
+    void concurrentConnectionsCannotOvershootMaxConnections() throws Exception {
+        int attempts = 20;
+        List<RawClient> clients = new CopyOnWriteArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(attempts);
+        try (TestServer server = TestServer.start(APPS)) {
+            List<CompletableFuture<String>> firsts = new ArrayList<>();
+            for (int i = 0; i < attempts; i++) {
+                firsts.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        RawClient c = RawClient.connect(server.wsUrl("key-4"));
+                        clients.add(c);
+                        return c.next();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, pool));
+            }
+            int established = 0;
+            int rejected = 0;
+            for (CompletableFuture<String> f : firsts) {
+                String first = f.get(20, TimeUnit.SECONDS);
+                if (first != null && first.contains("pusher:connection_established")) {
+                    established++;
+                } else if (first != null && first.contains("4100")) {
+                    rejected++;
+                }
+            }
+            assertThat(established).as("connections admitted with max_connections 2").isEqualTo(2);
+            assertThat(rejected).as("connections rejected with 4100").isEqualTo(attempts - 2);
+        } finally {
+            clients.forEach(RawClient::close);
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void officialJavaClientStaysDisconnectedAfter4001AndDoesNotReconnect() throws Exception {
         try (TestServer server = TestServer.start()) {
             Pusher pusher = server.pusherClient("no-such-key");
