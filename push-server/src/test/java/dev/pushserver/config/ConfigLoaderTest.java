@@ -63,6 +63,7 @@ class ConfigLoaderTest {
         assertThat(c.pongTimeoutSeconds()).isEqualTo(30);
         assertThat(c.maxFrameSize()).isEqualTo(65536);
         assertThat(c.maxRequestBodySize()).isEqualTo(1048576);
+        assertThat(c.maxOutboundBuffer()).isEqualTo(1048576);
         assertThat(c.shutdownGraceSeconds()).isEqualTo(10);
         assertThat(c.eventLoopThreads()).isZero();
         assertThat(c.apps()).hasSize(1);
@@ -81,6 +82,14 @@ class ConfigLoaderTest {
         assertThat(dev.maxEventsPerBatch()).isEqualTo(10);
         assertThat(dev.maxChannelNameLength()).isEqualTo(200);
         assertThat(dev.maxEventNameLength()).isEqualTo(200);
+        assertThat(dev.enableUserAuthentication()).isTrue();
+        assertThat(dev.requireAuthorization()).isFalse();
+        assertThat(dev.authorizationTimeout()).isEqualTo(30);
+        assertThat(dev.enableWatchlistEvents()).isTrue();
+        assertThat(dev.maxWatchlistSize()).isEqualTo(100);
+        assertThat(dev.enableSubscriptionCount()).isFalse();
+        assertThat(dev.enableCacheChannels()).isTrue();
+        assertThat(dev.cacheTtl()).isEqualTo(1800);
         assertThat(warnings).isEmpty();
     }
 
@@ -148,6 +157,7 @@ class ConfigLoaderTest {
                 "PUSH_PONG_TIMEOUT", "15",
                 "PUSH_MAX_FRAME_SIZE", "2048",
                 "PUSH_MAX_REQUEST_BODY_SIZE", "4096",
+                "PUSH_MAX_OUTBOUND_BUFFER", "131072",
                 "PUSH_SHUTDOWN_GRACE_PERIOD", "3",
                 "PUSH_EVENT_LOOP_THREADS", "2");
         ServerConfig c = load(null, env);
@@ -159,6 +169,7 @@ class ConfigLoaderTest {
         assertThat(c.pongTimeoutSeconds()).isEqualTo(15);
         assertThat(c.maxFrameSize()).isEqualTo(2048);
         assertThat(c.maxRequestBodySize()).isEqualTo(4096);
+        assertThat(c.maxOutboundBuffer()).isEqualTo(131072);
         assertThat(c.shutdownGraceSeconds()).isEqualTo(3);
         assertThat(c.eventLoopThreads()).isEqualTo(2);
         assertThat(warnings).isEmpty();
