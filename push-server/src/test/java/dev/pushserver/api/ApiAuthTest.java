@@ -254,6 +254,28 @@ class ApiAuthTest {
     }
 
     @Test
+    void aReverseProxyPrefixIsNotPartOfTheSignedPath() throws Exception {
+        SignedRequest.Response r = trigger().urlPath("/pusher-proxy" + EVENTS).send();
+        assertThat(r.status()).as("%s", r).isEqualTo(200);
+        assertThat(sub.nextEvent().get("event").asText()).isEqualTo("evt");
+    }
+
+    @Test
+    void sdkSeesAuthenticationErrorAndNotFound() throws Exception {
+        try (com.pusher.rest.Pusher wrongSecret = server.httpClient("app-1", "key-1", "wrong-secret");
+                com.pusher.rest.Pusher unknownApp = server.httpClient("app-9", "key-1", "secret-1")) {
+            Result r = wrongSecret.trigger(channel, "evt", Map.of());
+            assertThat(r.getHttpStatus()).isEqualTo(401);
+            assertThat(r.getStatus()).isEqualTo(Result.Status.AUTHENTICATION_ERROR);
+            assertThat(r.getMessage()).contains("signature");
+            Result nf = unknownApp.trigger(channel, "evt", Map.of());
+            assertThat(nf.getHttpStatus()).isEqualTo(404);
+            assertThat(nf.getStatus()).isEqualTo(Result.Status.NOT_FOUND);
+        }
+        assertNothingDelivered(port(), channel, sub);
+    }
+
+    @Test
     void disabledAppIs403() throws Exception {
         try (TestServer disabled = TestServer.start("""
                 apps:

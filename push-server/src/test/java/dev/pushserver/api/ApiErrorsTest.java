@@ -297,10 +297,49 @@ class ApiErrorsTest {
                     secret: secret-1
                 """);
                 Subscriber s = Subscriber.connect(small).subscribe("body")) {
-            String body = event("e", List.of("body"), "x".repeat(4000)).toString();
-            SignedRequest.Response r = SignedRequest.post(small.apiPort(), EVENTS, body).send();
-            assertError(r, 413, "2048");
+            // repeated: a server that closes before reading the body loses its 413 to a TCP reset now and then
+            List<String> failures = new ArrayList<>();
+            for (int size : new int[] {2049, 4000, 16_000, 100_000}) {
+                for (int i = 0; i < 5; i++) {
+                    String body = event("e", List.of("body"), "x".repeat(size)).toString();
+                    try {
+                        SignedRequest.Response r = SignedRequest.post(small.apiPort(), EVENTS, body).send();
+                        assertError(r, 413, "2048");
+                    } catch (AssertionError e) {
+                        failures.add(size + " bytes, try " + i + ": " + e.getMessage());
+                    }
+                }
+            }
+            assertThat(failures).as("requests that did not get a JSON 413").isEmpty();
             assertNothingDelivered(small.apiPort(), "body", s);
+        }
+    }
+
+    @Test
+    void oversizeBodyAnswerTellsTheClientTheConnectionIsClosed() throws Exception {
+        try (TestServer small = TestServer.start("""
+                max_request_body_size: 2048
+                apps:
+                  - id: app-1
+                    key: key-1
+                    secret: secret-1
+                """);
+                Socket socket = new Socket("127.0.0.1", small.apiPort())) {
+            socket.setSoTimeout(5_000);
+            byte[] body = event("e", List.of("body"), "x".repeat(4000)).toString().getBytes(StandardCharsets.UTF_8);
+            SignedRequest req = SignedRequest.post(small.apiPort(), EVENTS, new String(body, StandardCharsets.UTF_8));
+            String head = "POST " + req.uri().getRawPath() + "?" + req.uri().getRawQuery() + " HTTP/1.1\r\n"
+                    + "Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " + body.length
+                    + "\r\n\r\n";
+            socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(body);
+            socket.getOutputStream().flush();
+            HttpMessage resp = HttpMessage.read(new BufferedInputStream(socket.getInputStream()));
+            assertThat(resp.status).isEqualTo(413);
+            assertThat(SignedRequest.JSON.readTree(resp.body).path("error").asText()).contains("2048");
+            // an HTTP/1.1 client keeps the connection for the next request unless told otherwise; the server closes
+            // it after this answer, so it must say so (Connection: close)
+            assertThat(resp.header("connection")).as("Connection header of the 413").isEqualToIgnoringCase("close");
         }
     }
 
@@ -344,6 +383,58 @@ class ApiErrorsTest {
             assertThat(statuses).containsExactly(200, 401, 200, 200, 200);
             assertThat(sub.eventsBefore("ka-3")).extracting(n -> n.get("event").asText())
                     .containsExactly("ka-1", "ka-2");
+        }
+    }
+
+    @Test
+    void expect100ContinueIsHonoured() throws Exception {
+        // curl (and so PHP / Guzzle for large bodies) sends Expect: 100-continue and waits for the interim answer
+        try (Socket socket = new Socket("127.0.0.1", port())) {
+            socket.setSoTimeout(5_000);
+            String json = single("continued", channel, "x".repeat(2000)).toString();
+            byte[] body = json.getBytes(StandardCharsets.UTF_8);
+            SignedRequest req = SignedRequest.post(port(), EVENTS, json);
+            String head = "POST " + req.uri().getRawPath() + "?" + req.uri().getRawQuery() + " HTTP/1.1\r\n"
+                    + "Host: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+                    + "Content-Length: " + body.length + "\r\n\r\n";
+            socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            HttpMessage interim = HttpMessage.read(in);
+            assertThat(interim.status).isEqualTo(100);
+            socket.getOutputStream().write(body);
+            socket.getOutputStream().flush();
+            HttpMessage resp = HttpMessage.read(in);
+            assertThat(resp.status).as(resp.body).isEqualTo(200);
+            assertThat(resp.body).isEqualTo("{}");
+            assertThat(sub.nextEvent().get("event").asText()).isEqualTo("continued");
+        }
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", port())) {
+            socket.setSoTimeout(5_000);
+            StringBuilder all = new StringBuilder();
+            List<String> names = List.of("p-1", "p-2", "p-3");
+            for (String name : names) {
+                byte[] body = single(name, channel, "d").toString().getBytes(StandardCharsets.UTF_8);
+                SignedRequest req = SignedRequest.post(port(), EVENTS, single(name, channel, "d").toString());
+                all.append("POST ").append(req.uri().getRawPath()).append('?').append(req.uri().getRawQuery())
+                        .append(" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n")
+                        .append("Content-Length: ").append(body.length).append("\r\n\r\n")
+                        .append(new String(body, StandardCharsets.UTF_8));
+            }
+            socket.getOutputStream().write(all.toString().getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            for (String name : names) {
+                HttpMessage resp = HttpMessage.read(in);
+                assertThat(resp.status).as("response to %s: %s", name, resp.body).isEqualTo(200);
+                assertThat(resp.body).isEqualTo("{}");
+            }
+            assertThat(sub.eventsBefore("p-3")).extracting(n -> n.get("event").asText())
+                    .containsExactly("p-1", "p-2");
         }
     }
 
