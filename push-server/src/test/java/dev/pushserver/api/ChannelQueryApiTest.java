@@ -159,6 +159,28 @@ class ChannelQueryApiTest {
     }
 
     @Test
+    void cacheAttributeOnlyForCacheChannels() throws Exception {
+        assertThat(sdkGet("/channels/cache-q", Map.of("info", "cache")))
+                .isEqualTo(json("{\"occupied\":false,\"cache\":null}"));
+        SignedRequest.Response t = ApiSupport.trigger(server.apiPort(),
+                ApiSupport.single("ev", "cache-q", "{\"v\":1}").toString());
+        assertThat(t.status()).as("%s", t).isEqualTo(200);
+        JsonNode cached = sdkGet("/channels/cache-q", Map.of("info", "cache"));
+        assertThat(cached.get("occupied").asBoolean()).isFalse();
+        assertThat(cached.path("cache").path("data").asText()).isEqualTo("{\"v\":1}");
+        assertThat(cached.path("cache").path("ttl").asInt()).isBetween(1, 1800);
+        try (Subscriber s = Subscriber.connect(server).subscribe("cache-q")) {
+            JsonNode both = sdkGet("/channels/cache-q", Map.of("info", "cache,subscription_count"));
+            assertThat(both.get("occupied").asBoolean()).isTrue();
+            assertThat(both.get("subscription_count").asInt()).isEqualTo(1);
+            assertThat(both.path("cache").path("data").asText()).isEqualTo("{\"v\":1}");
+        }
+        SignedRequest.Response notCache = get("/channels/q-pub", "info", "cache");
+        assertThat(notCache.status()).as("%s", notCache).isEqualTo(400);
+        assertThat(notCache.error()).contains("cache");
+    }
+
+    @Test
     void presenceUsersAreDistinct() throws Exception {
         try (Subscriber a = Subscriber.connect(server).subscribe("presence-q-users", "1");
                 Subscriber a2 = Subscriber.connect(server).subscribe("presence-q-users", "1");

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pushserver.app.App;
 import dev.pushserver.config.AppConfig;
+import dev.pushserver.config.ConfigLoader;
 import dev.pushserver.protocol.Signatures;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
@@ -89,7 +90,9 @@ class RequestSigningTest {
     // ---- the verifier on the worked example ---------------------------------------------------------------------
 
     private static App app3() {
-        return new App(new AppConfig("3", KEY, SECRET, true, false, 0, 10, 100, 1024, 10240, 100, 10, 200, 200), 1);
+        AppConfig cfg = ConfigLoader.fromYaml("apps:\n  - id: '3'\n    key: " + KEY + "\n    secret: " + SECRET
+                + "\n", Map.of()).apps().get(0);
+        return new App(cfg, 1);
     }
 
     private static Map<String, List<String>> query(String... kv) {

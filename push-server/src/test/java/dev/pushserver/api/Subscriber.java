@@ -63,6 +63,18 @@ final class Subscriber implements AutoCloseable {
         return this;
     }
 
+    /** pusher:signin as {@code userId} (user authentication, reference §2.8), signed like an app backend. */
+    Subscriber signIn(String userId, String key, String secret) throws Exception {
+        String userData = SignedRequest.JSON.createObjectNode().put("id", userId).toString();
+        String auth = key + ":" + SignedRequest.hmacSha256Hex(secret, socketId + "::user::" + userData);
+        ObjectNode data = SignedRequest.JSON.createObjectNode().put("auth", auth).put("user_data", userData);
+        ObjectNode msg = SignedRequest.JSON.createObjectNode().put("event", "pusher:signin");
+        msg.set("data", data);
+        ws.send(msg.toString());
+        ws.nextEvent("pusher:signin_success");
+        return this;
+    }
+
     void unsubscribe(String channel) {
         ws.send("{\"event\":\"pusher:unsubscribe\",\"data\":{\"channel\":\"" + channel + "\"}}");
     }

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code POST /apps/{id}/users/{user_id}/terminate_connections} (reference §4.7): every connection that is a presence
- * member as that user gets pusher:error 4009 and a 4009 close; nobody else is touched.
+ * {@code POST /apps/{id}/users/{user_id}/terminate_connections} (reference §4.7): every connection that is signed in,
+ * or is a presence member, as that user gets pusher:error 4009 and a 4009 close; nobody else is touched.
  */
 class TerminateConnectionsTest {
 
@@ -80,6 +80,25 @@ class TerminateConnectionsTest {
                             .get("users").size() == 2);
             JsonNode x2 = SignedRequest.get(server.apiPort(), "/apps/app-1/channels/presence-x2").send().json();
             assertThat(x2.get("occupied").asBoolean()).isFalse();
+        }
+    }
+
+    @Test
+    void closesConnectionsSignedInAsTheUser() throws Exception {
+        // reference §4.7: terminate_connections is about users signed in with pusher:signin
+        try (Subscriber signedIn = Subscriber.connect(server).signIn("u1", "key-1", "secret-1").subscribe("s-pub");
+                Subscriber signedInPresence = Subscriber.connect(server).signIn("u1", "key-1", "secret-1")
+                        .subscribe("presence-s", "u1");
+                Subscriber otherUser = Subscriber.connect(server).signIn("u2", "key-1", "secret-1")
+                        .subscribe("s-pub");
+                Subscriber anonymous = Subscriber.connect(server).subscribe("s-pub")) {
+            SignedRequest.Response r = terminate("app-1", "key-1", "secret-1", "u1");
+            assertThat(r.status()).as("%s", r).isEqualTo(200);
+            assertTerminated(signedIn);
+            assertTerminated(signedInPresence);
+            assertNothingDelivered(server.apiPort(), "s-pub", otherUser, anonymous);
+            assertStillOpen(otherUser);
+            assertStillOpen(anonymous);
         }
     }
 
