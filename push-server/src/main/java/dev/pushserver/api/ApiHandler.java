@@ -65,6 +65,9 @@ public final class ApiHandler {
         QueryStringDecoder q = new QueryStringDecoder(req.uri());
         String rawPath = q.rawPath();
         int at = rawPath.indexOf("/apps/");
+        if (at < 0) {
+            throw new ApiError(HttpResponseStatus.NOT_FOUND, "Not found: " + rawPath);
+        }
         String signedPath = decodePath(rawPath.substring(at));
         String[] seg = rawPath.substring(at + 1).split("/", -1);
         for (int i = 0; i < seg.length; i++) {

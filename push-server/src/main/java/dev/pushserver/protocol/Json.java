@@ -14,7 +14,9 @@ public final class Json {
     public static final JsonFactory FACTORY = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build())
             .build();
-    public static final ObjectMapper MAPPER = new ObjectMapper(FACTORY);
+    /** Strict reader: trailing content after the JSON value is an error, not ignored. */
+    public static final ObjectMapper MAPPER = new ObjectMapper(FACTORY)
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     @FunctionalInterface
     public interface Writer {

@@ -1,9 +1,12 @@
 package dev.pushserver.transport;
 
 import dev.pushserver.api.ApiError;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpMessage;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
@@ -17,10 +20,17 @@ final class JsonBodyAggregator extends HttpObjectAggregator {
         this.max = maxContentLength;
     }
 
+    /**
+     * Answers 413 as soon as the declared or received size is over the limit. On a keep-alive connection it stays
+     * open and the aggregator discards the rest of the body, so the client reads the answer instead of a reset;
+     * otherwise the answer says {@code Connection: close} and the connection closes after it.
+     */
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-        ctx.writeAndFlush(HttpResponses.json(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                        ApiError.body("Request body is larger than the maximum of " + max + " bytes")))
-                .addListener(ChannelFutureListener.CLOSE);
+        FullHttpResponse answer = HttpResponses.json(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                ApiError.body("Request body is larger than the maximum of " + max + " bytes"));
+        boolean keepAlive = oversized instanceof HttpRequest && !(oversized instanceof FullHttpMessage)
+                && HttpUtil.isKeepAlive(oversized);
+        HttpResponses.send(ctx, answer, keepAlive);
     }
 }
