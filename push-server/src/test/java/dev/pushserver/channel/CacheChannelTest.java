@@ -293,6 +293,31 @@ class CacheChannelTest {
     }
 
     @Test
+    void aBatchWithOneOversizeEventIs413AndCachesNothingAtAll() throws Exception {
+        ObjectNode body = UserTestKit.JSON.createObjectNode();
+        var batch = body.putArray("batch");
+        batch.addObject().put("name", "ok").put("channel", "cache-b1").put("data", "fine");
+        batch.addObject().put("name", "huge").put("channel", "cache-b2").put("data", "x".repeat(10_241));
+        Result r = sdk.post("/batch_events", body.toString());
+        assertThat(r.getHttpStatus()).as("body %s", r.getMessage()).isEqualTo(413);
+        assertThat(cacheInfo(sdk, "cache-b1").get("cache").isNull()).as("rejected request changes nothing").isTrue();
+        assertThat(cacheInfo(sdk, "cache-b2").get("cache").isNull()).isTrue();
+    }
+
+    @Test
+    void batchEventsToCacheChannelsAreCached() throws Exception {
+        ObjectNode body = UserTestKit.JSON.createObjectNode();
+        var batch = body.putArray("batch");
+        batch.addObject().put("name", "a").put("channel", "cache-b3").put("data", "one");
+        batch.addObject().put("name", "b").put("channel", "cache-b3").put("data", "two");
+        assertThat(ok(sdk.post("/batch_events", body.toString())).toString()).isEqualTo("{}");
+        try (Conn a = Conn.open(server, KEY)) {
+            a.send(subscribePublic("cache-b3"));
+            expectReplay(a, "cache-b3", "b", "two");
+        }
+    }
+
+    @Test
     void exactlyMaxPayloadIsCached() throws Exception {
         String max = "y".repeat(10_240);
         trigger(sdk, "cache-max", "full", max);

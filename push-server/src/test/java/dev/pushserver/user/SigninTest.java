@@ -86,6 +86,22 @@ class SigninTest {
     }
 
     @Test
+    void signinDataMayAlsoBeAJsonEncodedString() throws Exception {
+        // reference §1.3 REC: accept data as an object or as a JSON-encoded string on client->server events
+        try (Conn c = Conn.open(server, KEY)) {
+            com.fasterxml.jackson.databind.node.ObjectNode d = UserTestKit.JSON.createObjectNode();
+            d.put("auth", UserTestKit.userAuth(KEY, SECRET, c.socketId(), USER_42));
+            d.put("user_data", USER_42);
+            com.fasterxml.jackson.databind.node.ObjectNode m = UserTestKit.JSON.createObjectNode();
+            m.put("event", "pusher:signin");
+            m.put("data", d.toString());
+            c.send(m.toString());
+            JsonNode okMsg = c.expect("pusher:signin_success", null);
+            assertThat(okMsg.get("data").get("user_data").asText()).isEqualTo(USER_42);
+        }
+    }
+
+    @Test
     void javaClientSignsInSubscribesToItsUserChannelAndReceivesServerToUserEvents() throws Exception {
         Pusher client = UserTestKit.javaClient(server, KEY, null, UserTestKit.userAuthenticator(KEY, SECRET, USER_42));
         List<String> errors = new CopyOnWriteArrayList<>();

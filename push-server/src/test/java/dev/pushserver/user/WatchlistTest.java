@@ -142,6 +142,48 @@ class WatchlistTest {
     }
 
     @Test
+    void javaClientWithoutWatchlistSupportIsNotDisturbedByWatchlistEvents() throws Exception {
+        com.pusher.client.Pusher client = UserTestKit.javaClient(server, "key-1", null,
+                UserTestKit.userAuthenticator("key-1", "secret-1", "{\"id\":\"A\",\"watchlist\":[\"B\"]}"));
+        java.util.List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<com.pusher.client.connection.ConnectionState> states =
+                new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Conn b = Conn.open(server, "key-1")) {
+            client.connect(new com.pusher.client.connection.ConnectionEventListener() {
+                @Override
+                public void onConnectionStateChange(com.pusher.client.connection.ConnectionStateChange change) {
+                    states.add(change.getCurrentState());
+                }
+
+                @Override
+                public void onError(String message, String code, Exception e) {
+                    errors.add(code + " " + message + " " + e);
+                }
+            }, com.pusher.client.connection.ConnectionState.ALL);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
+                    client.getConnection().getState() == com.pusher.client.connection.ConnectionState.CONNECTED);
+            client.signin();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> "A".equals(client.user().userId()));
+            b.signin("key-1", "secret-1", "{\"id\":\"B\"}");
+            b.close();
+            // the Java client still works: a server-to-user event arrives after the watchlist traffic
+            java.util.concurrent.BlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();
+            client.user().bind("ping", e -> got.add(e.getData()));
+            com.pusher.rest.Pusher sdk = UserTestKit.api(server, "app-1", "key-1", "secret-1");
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> {
+                UserTestKit.ok(sdk.post("/events", UserTestKit.triggerBody("#server-to-user-A", "ping", "p")));
+                return got.poll(500, java.util.concurrent.TimeUnit.MILLISECONDS) != null;
+            });
+            assertThat(errors).isEmpty();
+            assertThat(states).doesNotContain(com.pusher.client.connection.ConnectionState.RECONNECTING,
+                    com.pusher.client.connection.ConnectionState.DISCONNECTED);
+        } finally {
+            UserTestKit.disconnectQuietly(client);
+        }
+    }
+
+    @Test
     void noWatchlistEventsWhenDisabled() throws Exception {
         try (Conn b = Conn.open(server, "key-3"); Conn a = Conn.open(server, "key-3")) {
             b.signin("key-3", "secret-3", "{\"id\":\"B\"}");
