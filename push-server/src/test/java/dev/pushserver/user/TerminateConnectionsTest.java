@@ -106,6 +106,25 @@ class TerminateConnectionsTest {
     }
 
     @Test
+    void watchersSeeTheTerminatedUserGoOffline() throws Exception {
+        try (Conn watcher = Conn.open(server, KEY); Conn u1 = Conn.open(server, KEY); Conn u2 = Conn.open(server, KEY)) {
+            u1.signin(KEY, SECRET, "{\"id\":\"42\"}");
+            u2.signin(KEY, SECRET, "{\"id\":\"42\"}");
+            watcher.signin(KEY, SECRET, "{\"id\":\"W\",\"watchlist\":[\"42\"]}");
+            JsonNode initial = watcher.expect("pusher_internal:watchlist_events", null);
+            assertThat(UserTestKit.data(initial).toString())
+                    .isEqualTo("{\"events\":[{\"name\":\"online\",\"user_ids\":[\"42\"]}]}");
+
+            terminate("app-1", KEY, SECRET, "42");
+
+            JsonNode offline = watcher.expect("pusher_internal:watchlist_events", null);
+            assertThat(UserTestKit.data(offline).toString())
+                    .isEqualTo("{\"events\":[{\"name\":\"offline\",\"user_ids\":[\"42\"]}]}");
+            watcher.expectOnlyPong();
+        }
+    }
+
+    @Test
     void unknownUserIsA200NoOp() throws Exception {
         try (Conn c = Conn.open(server, KEY)) {
             c.signin(KEY, SECRET, "{\"id\":\"42\"}");
