@@ -1,0 +1,179 @@
+package dev.pushserver.user;
+
+import static dev.pushserver.user.UserTestKit.api;
+import static dev.pushserver.user.UserTestKit.ok;
+import static dev.pushserver.user.UserTestKit.subscribePresence;
+import static dev.pushserver.user.UserTestKit.subscribePublic;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.pusher.client.Pusher;
+import com.pusher.client.connection.ConnectionEventListener;
+import com.pusher.client.connection.ConnectionState;
+import com.pusher.client.connection.ConnectionStateChange;
+import dev.pushserver.testing.TestServer;
+import dev.pushserver.user.UserTestKit.Conn;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code POST /apps/{id}/users/{user_id}/terminate_connections} (reference §4.7, §2.8). */
+class TerminateConnectionsTest {
+
+    static final String KEY = "key-1";
+    static final String SECRET = "secret-1";
+
+    static final String APPS = """
+            apps:
+              - id: app-1
+                key: key-1
+                secret: secret-1
+              - id: app-2
+                key: key-2
+                secret: secret-2
+            """;
+
+    TestServer server;
+
+    @BeforeEach
+    void start() {
+        server = TestServer.start(APPS);
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private JsonNode terminate(String appId, String key, String secret, String userId) throws Exception {
+        return ok(api(server, appId, key, secret).post("/users/" + userId + "/terminate_connections", "{}"));
+    }
+
+    @Test
+    void closesEverySignedInConnectionOfTheUserWith4009AndLeavesOthersAlone() throws Exception {
+        try (Conn a1 = Conn.open(server, KEY); Conn a2 = Conn.open(server, KEY); Conn a3 = Conn.open(server, KEY);
+                Conn other = Conn.open(server, KEY); Conn anon = Conn.open(server, KEY);
+                Conn otherApp = Conn.open(server, "key-2")) {
+            a1.signin(KEY, SECRET, "{\"id\":\"42\"}");
+            a2.signin(KEY, SECRET, "{\"id\":\"42\",\"user_info\":{\"n\":2}}");
+            a3.signin(KEY, SECRET, "{\"id\":\"42\"}");
+            a3.send(subscribePublic("news"));
+            a3.expect("pusher_internal:subscription_succeeded", "news");
+            other.signin(KEY, SECRET, "{\"id\":\"43\"}");
+            anon.send(subscribePublic("news"));
+            anon.expect("pusher_internal:subscription_succeeded", "news");
+            otherApp.signin("key-2", "secret-2", "{\"id\":\"42\"}");
+
+            assertThat(terminate("app-1", KEY, SECRET, "42").toString()).isEqualTo("{}");
+
+            for (Conn c : List.of(a1, a2, a3)) {
+                JsonNode err = c.expect("pusher:error", null);
+                assertThat(err.get("data").get("code").isNumber()).as("numeric code: %s", err).isTrue();
+                assertThat(err.get("data").get("code").asInt()).isEqualTo(4009);
+                assertThat(c.ws().closeCode(10)).as("close code").isEqualTo(4009);
+            }
+            for (Conn c : List.of(other, anon, otherApp)) {
+                c.expectOnlyPong();
+                assertThat(c.ws().isOpen()).isTrue();
+            }
+            // a new connection may sign in as 42 again: terminating is not banning
+            try (Conn again = Conn.open(server, KEY)) {
+                again.signin(KEY, SECRET, "{\"id\":\"42\"}");
+                again.expectOnlyPong();
+            }
+        }
+    }
+
+    @Test
+    void presenceOnlyIdentityWithoutSigninIsNotTerminated() throws Exception {
+        // DOC-SRV terminating-user-connections.md: only connections that completed user authentication are closed
+        try (Conn signedIn = Conn.open(server, KEY); Conn presenceOnly = Conn.open(server, KEY)) {
+            signedIn.signin(KEY, SECRET, "{\"id\":\"42\"}");
+            presenceOnly.send(subscribePresence(KEY, SECRET, presenceOnly.socketId(), "presence-room",
+                    "{\"user_id\":\"42\"}"));
+            presenceOnly.expect("pusher_internal:subscription_succeeded", "presence-room");
+
+            terminate("app-1", KEY, SECRET, "42");
+
+            assertThat(signedIn.ws().closeCode(10)).isEqualTo(4009);
+            presenceOnly.expectQuiet(300);
+            assertThat(presenceOnly.ws().isOpen()).isTrue();
+        }
+    }
+
+    @Test
+    void watchersSeeTheTerminatedUserGoOffline() throws Exception {
+        try (Conn watcher = Conn.open(server, KEY); Conn u1 = Conn.open(server, KEY); Conn u2 = Conn.open(server, KEY)) {
+            u1.signin(KEY, SECRET, "{\"id\":\"42\"}");
+            u2.signin(KEY, SECRET, "{\"id\":\"42\"}");
+            watcher.signin(KEY, SECRET, "{\"id\":\"W\",\"watchlist\":[\"42\"]}");
+            JsonNode initial = watcher.expect("pusher_internal:watchlist_events", null);
+            assertThat(UserTestKit.data(initial).toString())
+                    .isEqualTo("{\"events\":[{\"name\":\"online\",\"user_ids\":[\"42\"]}]}");
+
+            terminate("app-1", KEY, SECRET, "42");
+
+            JsonNode offline = watcher.expect("pusher_internal:watchlist_events", null);
+            assertThat(UserTestKit.data(offline).toString())
+                    .isEqualTo("{\"events\":[{\"name\":\"offline\",\"user_ids\":[\"42\"]}]}");
+            watcher.expectOnlyPong();
+        }
+    }
+
+    @Test
+    void unknownUserIsA200NoOp() throws Exception {
+        try (Conn c = Conn.open(server, KEY)) {
+            c.signin(KEY, SECRET, "{\"id\":\"42\"}");
+            assertThat(terminate("app-1", KEY, SECRET, "nobody").toString()).isEqualTo("{}");
+            c.expectQuiet(200);
+        }
+    }
+
+    @Test
+    void javaClientEndsDisconnectedAndDoesNotReconnect() throws Exception {
+        String userData = "{\"id\":\"42\"}";
+        Pusher client = UserTestKit.javaClient(server, KEY, null, UserTestKit.userAuthenticator(KEY, SECRET, userData));
+        Pusher bystander = UserTestKit.javaClient(server, KEY, null,
+                UserTestKit.userAuthenticator(KEY, SECRET, "{\"id\":\"43\"}"));
+        List<ConnectionState> states = new CopyOnWriteArrayList<>();
+        List<String> codes = new CopyOnWriteArrayList<>();
+        try {
+            client.connect(new ConnectionEventListener() {
+                @Override
+                public void onConnectionStateChange(ConnectionStateChange change) {
+                    states.add(change.getCurrentState());
+                }
+
+                @Override
+                public void onError(String message, String code, Exception e) {
+                    codes.add(code);
+                }
+            }, ConnectionState.ALL);
+            UserTestKit.connectAndWait(bystander);
+            Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .until(() -> client.getConnection().getState() == ConnectionState.CONNECTED);
+            client.signin();
+            bystander.signin();
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> "42".equals(client.user().userId())
+                    && "43".equals(bystander.user().userId()));
+
+            terminate("app-1", KEY, SECRET, "42");
+
+            Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .until(() -> client.getConnection().getState() == ConnectionState.DISCONNECTED);
+            assertThat(codes).contains("4009");
+            // a reconnect would go through RECONNECTING right away; give it the Java client's first back-off
+            Awaitility.await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5))
+                    .until(() -> client.getConnection().getState() == ConnectionState.DISCONNECTED);
+            assertThat(states).doesNotContain(ConnectionState.RECONNECTING);
+            assertThat(bystander.getConnection().getState()).isEqualTo(ConnectionState.CONNECTED);
+        } finally {
+            UserTestKit.disconnectQuietly(client);
+            UserTestKit.disconnectQuietly(bystander);
+        }
+    }
+}
