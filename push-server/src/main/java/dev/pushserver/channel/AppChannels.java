@@ -27,8 +27,11 @@ public final class AppChannels {
             Map<String, String> members, boolean memberLimitReached) {
     }
 
-    /** What a leave did, for the caller to announce. */
-    public record Leave(boolean lastSubscription, boolean lastForUser) {
+    /**
+     * What a leave did, for the caller to announce; {@code epoch} is the membership version at the leave, so its
+     * member_removed reaches only subscribers that could have known the member.
+     */
+    public record Leave(boolean lastSubscription, boolean lastForUser, long epoch) {
     }
 
     /**
@@ -54,6 +57,7 @@ public final class AppChannels {
                 boolean firstForUser = presence && state.addMember(userId, userInfoJson);
                 Map<String, String> members = presence ? state.memberSnapshot() : null;
                 Subscription s = new Subscription(state, connection, userId);
+                s.joinEpoch = state.advanceEpoch();
                 state.subscribersOn(connection.loopIndex()).add(s);
                 return new Join(s, first, firstForUser, members, false);
             }
@@ -71,7 +75,7 @@ public final class AppChannels {
                 state.markRemoved();
                 channels.remove(state.name, state);
             }
-            return new Leave(last, lastForUser);
+            return new Leave(last, lastForUser, state.epoch());
         }
     }
 }

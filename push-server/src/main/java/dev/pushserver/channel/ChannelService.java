@@ -123,7 +123,9 @@ public final class ChannelService {
             conn.send(cached != null ? cached.message() : Messages.cacheMiss(channel));
         }
         if (join.firstForUser()) {
-            broker.publish(conn.app(), channel, Messages.memberAdded(channel, userId, userInfo), conn.socketId());
+            // against the membership at this join: later joiners already have this member in their roster
+            broker.publish(conn.app(), channel, Messages.memberAdded(channel, userId, userInfo), conn.socketId(),
+                    sub.joinEpoch());
         }
         announceSubscriptionCount(conn, sub.state());
     }
@@ -239,7 +241,8 @@ public final class ChannelService {
         }
         if (leave.lastForUser()) {
             String channel = sub.state().name();
-            broker.publish(conn.app(), channel, Messages.memberRemoved(channel, userId), conn.socketId());
+            broker.publish(conn.app(), channel, Messages.memberRemoved(channel, userId), conn.socketId(),
+                    leave.epoch());
         }
         if (!leave.lastSubscription()) {
             announceSubscriptionCount(conn, sub.state());
@@ -289,10 +292,7 @@ public final class ChannelService {
                     + cfg.maxEventPayload(), null, channel));
             return;
         }
-        byte[] message = Messages.clientEvent(event, channel, rawData, sub.userId());
-        if (cfg.enableCacheChannels() && ChannelType.isCache(channel)) {
-            app.cache().put(channel, message, rawData, cfg.cacheTtl());
-        }
-        broker.publish(app, channel, message, conn.socketId());
+        // not cached on cache channels (reference §2.10): a client-typing event must not replace the server's state
+        broker.publish(app, channel, Messages.clientEvent(event, channel, rawData, sub.userId()), conn.socketId());
     }
 }

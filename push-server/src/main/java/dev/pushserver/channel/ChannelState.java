@@ -18,6 +18,8 @@ public final class ChannelState {
     private int subscriptions;
     private final Map<String, Member> members;
     private boolean removed;
+    /** advanced under the lock by every join; read without it by publishers */
+    private volatile long epoch;
     private long countSentNanos;
     private boolean countPending;
 
@@ -67,6 +69,19 @@ public final class ChannelState {
     }
 
     // ---- mutations: called by AppChannels only -------------------------------------------------------------
+
+    /**
+     * The membership version a message is published against: delivery skips subscriptions that joined later,
+     * so a new subscriber never receives an event that its own subscription_succeeded already accounts for.
+     */
+    public long epoch() {
+        return epoch;
+    }
+
+    /** Under the lock: a join makes a new membership version. */
+    long advanceEpoch() {
+        return ++epoch;
+    }
 
     public synchronized boolean isRemoved() {
         return removed;

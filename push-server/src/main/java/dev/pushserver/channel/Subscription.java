@@ -10,6 +10,8 @@ public final class Subscription {
     /** The presence identity this subscription joined as, or null. */
     final String userId;
     int slot = -1;
+    /** the channel's epoch when this subscription joined: it sees only messages published at or after it */
+    long joinEpoch;
 
     Subscription(ChannelState state, Connection connection, String userId) {
         this.state = state;
@@ -27,5 +29,9 @@ public final class Subscription {
 
     public String userId() {
         return userId;
+    }
+
+    public long joinEpoch() {
+        return joinEpoch;
     }
 }

@@ -107,12 +107,13 @@ public final class UserService {
         }
         AppUsers users = app.users();
         boolean watching = cfg.enableWatchlistEvents();
+        if (!again) {
+            // before this connection registers its own watches, so watching yourself does not say online twice
+            users.signIn(userId, conn, watching ? id -> notifyWatchers(users, id, true) : id -> { });
+        }
         if (watching) {
             users.unwatch(conn, previousWatchlist);
             users.watch(conn, watchlist);
-        }
-        if (!again) {
-            users.signIn(userId, conn, watching ? id -> notifyWatchers(users, id, true) : id -> { });
         }
         if (watching && !watchlist.isEmpty()) {
             List<String> online = new ArrayList<>();
