@@ -107,7 +107,7 @@ class PublicPrivateChannelTest {
     }
 
     /** pusher-js sends auth:"" (data object), the Java client no auth key; a JSON-encoded data string works too. */
-    @ParameterizedTest
+    @ParameterizedTest(name = "[{0}]")
     @ValueSource(strings = {"pusher-js", "java", "string-data"})
     void rawPublicSubscribeFormsAllSucceedWithStringEmptyObject(String form) throws Exception {
         String channel = unique("pub");
@@ -302,7 +302,7 @@ class PublicPrivateChannelTest {
             "truncated", (s, ch) -> auth("key-1", "secret-1", s, ch).substring(0, 40),
             "signature-with-channel-data", (s, ch) -> auth("key-1", "secret-1", s, ch, "{\"user_id\":\"1\"}"));
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "[{0}]")
     @ValueSource(strings = {"wrong-secret", "wrong-key-part", "other-socket", "other-channel", "empty", "no-colon",
             "truncated", "signature-with-channel-data", "missing"})
     void badPrivateAuthIsRejectedAndNothingIsSubscribed(String kind) throws Exception {
