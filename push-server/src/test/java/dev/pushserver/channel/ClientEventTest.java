@@ -286,6 +286,39 @@ class ClientEventTest {
         }
     }
 
+    /** Reference §2.10: "Client events are not cached" - only HTTP API events are replayed to new subscribers. */
+    @Test
+    void clientEventsAreNotCachedOnCacheChannels() throws Exception {
+        String channel = "private-cache-" + unique("chat");
+        try (Raw sender = raw(server, "key-1"); Raw receiver = raw(server, "key-1")) {
+            joinPrivate(sender, channel);
+            sender.expectEvent("pusher:cache_miss");
+            joinPrivate(receiver, channel);
+            receiver.expectEvent("pusher:cache_miss");
+
+            sender.send(clientEvent("client-note", channel, "{\"secret\":1}"));
+            receiver.expectEvent("client-note");
+
+            try (Raw late = raw(server, "key-1")) {
+                joinPrivate(late, channel);
+                assertThat(late.next().path("event").asText())
+                        .as("a new subscriber must not be replayed a client event")
+                        .isEqualTo("pusher:cache_miss");
+            }
+            assertThat(ChannelTestSupport.channelInfo(api, channel, "cache").get("cache").isNull())
+                    .as("info=cache after a client event only: %s",
+                            ChannelTestSupport.channelInfo(api, channel, "cache"))
+                    .isTrue();
+
+            // while an HTTP API event is cached (so the check above is meaningful)
+            ChannelTestSupport.trigger(api, channel, "from-api", "cached");
+            try (Raw later = raw(server, "key-1")) {
+                joinPrivate(later, channel);
+                assertThat(later.next().path("event").asText()).isEqualTo("from-api");
+            }
+        }
+    }
+
     // ---- rejections -------------------------------------------------------------------------------------------
 
     /** Sends {@code message} from {@code sender}, expects one per-request error and nothing at {@code receiver}. */
