@@ -199,7 +199,9 @@ class ChannelQueryApiTest {
                     .until(() -> get("/channels/presence-q-users/users").json()
                             .equals(json("{\"users\":[{\"id\":\"1\"}]}")));
         }
-        assertThat(get("/channels/presence-q-users/users").json()).isEqualTo(json("{\"users\":[]}"));
+        // the server sees the closes asynchronously
+        Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+                .until(() -> get("/channels/presence-q-users/users").json().equals(json("{\"users\":[]}")));
     }
 
     @Test
