@@ -12,10 +12,14 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** Side-by-side table of JSON-line result files: the first file is the base, ratios are base / other. */
+/**
+ * Side-by-side table of JSON-line result files, grouped by the {@code server} label in each line: the first label
+ * seen is the base and ratios are base / other. With several runs per server a cell shows median (min–max) and
+ * ratios use medians.
+ */
 @Command(name = "report", mixinStandardHelpOptions = true,
-        description = "Prints a Markdown table comparing result files (one per server, same scenario and options): "
-                + "each metric per server and the ratio of the first file to every other.")
+        description = "Prints a Markdown table comparing result files (same scenario and options, one or more "
+                + "runs per server): median (min–max) per server and the ratio of the first server to every other.")
 public final class Report implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,24 +46,26 @@ public final class Report implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<String> labels = new ArrayList<>();
-        List<Map<String, JsonNode>> byKey = new ArrayList<>();
+        // server label -> point key -> lines (one per run)
+        Map<String, Map<String, List<JsonNode>>> byServer = new LinkedHashMap<>();
         Map<String, String> scenarioOf = new LinkedHashMap<>();
         for (Path f : files) {
-            Map<String, JsonNode> m = new LinkedHashMap<>();
-            String label = f.getFileName().toString();
             for (String line : Files.readAllLines(f)) {
                 if (!line.startsWith("{")) {
                     continue;
                 }
                 JsonNode n = JSON.readTree(line);
-                label = n.path("server").asText(label);
+                String label = n.path("server").asText(f.getFileName().toString());
                 String key = keyOf(n);
-                m.put(key, n);
+                byServer.computeIfAbsent(label, k -> new LinkedHashMap<>())
+                        .computeIfAbsent(key, k -> new ArrayList<>()).add(n);
                 scenarioOf.putIfAbsent(key, n.path("scenario").asText());
             }
-            labels.add(label);
-            byKey.add(m);
+        }
+        List<String> labels = new ArrayList<>(byServer.keySet());
+        if (labels.isEmpty()) {
+            System.out.println("(no results)");
+            return 0;
         }
         StringBuilder head = new StringBuilder("| point | metric |");
         StringBuilder rule = new StringBuilder("|---|---|");
@@ -76,34 +82,65 @@ public final class Report implements Callable<Integer> {
         for (Map.Entry<String, String> e : scenarioOf.entrySet()) {
             String key = e.getKey();
             for (String metric : METRICS.getOrDefault(e.getValue(), List.of())) {
-                List<JsonNode> vals = new ArrayList<>();
+                List<double[]> stats = new ArrayList<>();
                 boolean any = false;
-                for (Map<String, JsonNode> m : byKey) {
-                    JsonNode n = m.get(key);
-                    JsonNode v = n == null ? null : n.get(metric);
-                    vals.add(v);
-                    any |= v != null;
+                for (String label : labels) {
+                    List<Double> vals = new ArrayList<>();
+                    for (JsonNode n : byServer.get(label).getOrDefault(key, List.of())) {
+                        JsonNode v = n.get(metric);
+                        if (v != null && v.isNumber()) {
+                            vals.add(v.asDouble());
+                        }
+                    }
+                    stats.add(minMedianMax(vals));
+                    any |= !vals.isEmpty();
                 }
                 if (!any) {
                     continue;
                 }
                 StringBuilder row = new StringBuilder("| ").append(key).append(" | ").append(metric).append(" |");
-                for (JsonNode v : vals) {
-                    row.append(' ').append(v == null ? "-" : v.asText()).append(" |");
+                for (double[] st : stats) {
+                    row.append(' ').append(format(st)).append(" |");
                 }
-                for (int i = 1; i < vals.size(); i++) {
-                    JsonNode a = vals.get(0);
-                    JsonNode b = vals.get(i);
-                    String ratio = "-";
-                    if (a != null && b != null && a.isNumber() && b.isNumber() && b.asDouble() != 0) {
-                        ratio = String.format("%.2f", a.asDouble() / b.asDouble());
-                    }
+                for (int i = 1; i < stats.size(); i++) {
+                    double[] a = stats.get(0);
+                    double[] b = stats.get(i);
+                    String ratio = a == null || b == null || b[1] == 0 ? "-" : String.format("%.2f", a[1] / b[1]);
                     row.append(' ').append(ratio).append(" |");
                 }
                 System.out.println(row);
             }
         }
         return 0;
+    }
+
+    /** {min, median, max, count}, or null when there is no value. */
+    private static double[] minMedianMax(List<Double> vals) {
+        if (vals.isEmpty()) {
+            return null;
+        }
+        List<Double> v = new ArrayList<>(vals);
+        v.sort(null);
+        int n = v.size();
+        double median = n % 2 == 1 ? v.get(n / 2) : (v.get(n / 2 - 1) + v.get(n / 2)) / 2;
+        return new double[] {v.get(0), median, v.get(n - 1), n};
+    }
+
+    private static String format(double[] st) {
+        if (st == null) {
+            return "-";
+        }
+        if (st[3] == 1) {
+            return num(st[1]);
+        }
+        return num(st[1]) + " (" + num(st[0]) + "–" + num(st[2]) + ")";
+    }
+
+    private static String num(double d) {
+        if (d == Math.rint(d) && Math.abs(d) < 1e15) {
+            return Long.toString((long) d);
+        }
+        return Math.abs(d) >= 100 ? String.format("%.0f", d) : String.format("%.3g", d);
     }
 
     private static String keyOf(JsonNode n) {

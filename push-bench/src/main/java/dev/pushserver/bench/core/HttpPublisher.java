@@ -46,7 +46,8 @@ public final class HttpPublisher implements AutoCloseable {
     /** What one point did. */
     public record PointStats(double offeredRate, long scheduled, long sent, long ok, long errors, long skipped,
             long okInWindow, long eventsOk, long eventsOkInWindow, double windowSeconds, int maxQueued,
-            Histogram latency, Histogram service, TreeMap<Integer, Long> statuses, String sampleError) {
+            Histogram latency, Histogram service, TreeMap<Integer, Long> statuses, String sampleError,
+            long reconnects) {
     }
 
     private final Target target;
@@ -84,6 +85,7 @@ public final class HttpPublisher implements AutoCloseable {
     private long eventsOk;
     private long eventsOkInWindow;
     private int inflight;
+    private long reconnects;
     private String sampleError;
     private final TreeMap<Integer, Long> statuses = new TreeMap<>();
     private final Histogram latency = new Histogram(LoopStats.MAX_MICROS, 3);
@@ -185,6 +187,7 @@ public final class HttpPublisher implements AutoCloseable {
             maxPending = closedLoop ? 0 : (int) Math.max(1000, Math.min(rate * 2, 1_000_000));
             scheduled = sent = okCount = errors = skipped = okInWindow = eventsOk = eventsOkInWindow = 0;
             qHead = qSize = maxQueued = 0;
+            reconnects = 0;
             sampleError = null;
             statuses.clear();
             latency.reset();
@@ -300,7 +303,9 @@ public final class HttpPublisher implements AutoCloseable {
             LoopStats.record(latency, now - c.intended);
             LoopStats.record(service, now - c.sentAt);
         }
-        next(c, now);
+        if (!c.serverCloses) {
+            next(c, now);
+        }
     }
 
     private void next(HttpConn c, long now) {
@@ -338,13 +343,17 @@ public final class HttpPublisher implements AutoCloseable {
         double window = (end - windowStart) / 1e9;
         f.complete(new PointStats(rate, closedLoop ? sent : total, sent, okCount, errors, skipped, okInWindow,
                 eventsOk, eventsOkInWindow, window, maxQueued, latency.copy(), service.copy(),
-                new TreeMap<>(statuses), sampleError));
+                new TreeMap<>(statuses), sampleError, reconnects));
     }
 
+    /** One keep-alive connection (one stream); re-added to the pipeline of each new channel after a close. */
+    @io.netty.channel.ChannelHandler.Sharable
     private final class HttpConn extends SimpleChannelInboundHandler<FullHttpResponse> {
         final int stream;
         Channel channel;
         boolean busy;
+        /** the server answered "Connection: close" (soketi does on every API response) */
+        boolean serverCloses;
         long intended;
         long sentAt;
         int[] chans;
@@ -360,7 +369,13 @@ public final class HttpPublisher implements AutoCloseable {
             }
             int status = msg.status().code();
             String body = status == 200 ? "" : msg.content().toString(java.nio.charset.StandardCharsets.UTF_8);
+            if (!io.netty.handler.codec.http.HttpUtil.isKeepAlive(msg)) {
+                serverCloses = true;
+            }
             onAnswer(this, status, body);
+            if (serverCloses) {
+                ctx.close();
+            }
         }
 
         @Override
@@ -375,18 +390,30 @@ public final class HttpPublisher implements AutoCloseable {
                 }
             }
             if (!closing) {
-                // reconnect: a server may close keep-alive connections
-                loop.schedule(() -> {
-                    if (!closing) {
-                        connect(this).addListener(f -> {
-                            if (f.isSuccess()) {
-                                loop.execute(() -> next(this, System.nanoTime()));
-                            }
-                        });
-                    }
-                }, 100, TimeUnit.MILLISECONDS);
+                // reconnect at once after an announced close, after a pause after an unexpected one
+                boolean planned = serverCloses;
+                serverCloses = false;
+                if (planned) {
+                    reconnects++;
+                }
+                reconnect(planned ? 0 : 100);
             }
             super.channelInactive(ctx);
+        }
+
+        private void reconnect(long delayMillis) {
+            loop.schedule(() -> {
+                if (closing) {
+                    return;
+                }
+                connect(this).addListener(f -> {
+                    if (f.isSuccess()) {
+                        loop.execute(() -> next(this, System.nanoTime()));
+                    } else {
+                        reconnect(100);
+                    }
+                });
+            }, delayMillis, TimeUnit.MILLISECONDS);
         }
 
         @Override

@@ -20,6 +20,8 @@ public final class LoopStats {
     public final Histogram slowLatency = new Histogram(MAX_MICROS, 3);
     /** every benchmark message of the current point */
     public long delivered;
+    /** first copies received by healthy (reading) subscribers */
+    public long unique;
     /** messages of the current point whose send time lies in the window */
     public long deliveredSentInWindow;
     /** messages of the current point that arrived inside the window */
@@ -41,6 +43,7 @@ public final class LoopStats {
         latency.reset();
         slowLatency.reset();
         delivered = 0;
+        unique = 0;
         deliveredSentInWindow = 0;
         arrivedInWindow = 0;
         stragglers = 0;

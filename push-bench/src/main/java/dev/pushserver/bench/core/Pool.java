@@ -214,11 +214,15 @@ public class Pool implements WsConn.Listener, AutoCloseable {
             s.stragglers++;
             return;
         }
-        if (!c.track((int) f[1], (int) f[2], f[3])) {
+        int t0 = c.track((int) f[1], (int) f[2], f[3]);
+        if (t0 == WsConn.FOREIGN) {
             s.foreign++;
             return;
         }
         s.delivered++;
+        if (t0 == WsConn.NEW && !c.slow) {
+            s.unique++;
+        }
         long t = f[4];
         if (t >= phase.windowStart() && t < phase.windowEnd()) {
             LoopStats.record(c.slow ? s.slowLatency : s.latency, now - t);
@@ -370,20 +374,8 @@ public class Pool implements WsConn.Listener, AutoCloseable {
     public long uniqueSoFar() {
         long[] total = {0};
         onLoops(s -> {
-            long t = 0;
-            for (WsConn c : s.conns) {
-                if (c.slow) {
-                    continue;
-                }
-                int[] chans = c.channelIds();
-                for (int slot = 0; slot < chans.length; slot++) {
-                    for (int st = 0; st < c.streams(); st++) {
-                        t += c.unique(slot, st);
-                    }
-                }
-            }
             synchronized (total) {
-                total[0] += t;
+                total[0] += s.unique;
             }
         });
         return total[0];
@@ -412,7 +404,7 @@ public class Pool implements WsConn.Listener, AutoCloseable {
             if (now - start > maxMillis * 1_000_000L) {
                 break;
             }
-            Thread.sleep(20);
+            Thread.sleep(50);
         }
         return (System.nanoTime() - start) / 1_000_000L;
     }

@@ -142,8 +142,18 @@ public final class WsConn extends ByteToMessageDecoder {
         return chanIds;
     }
 
-    /** Returns false when the channel or stream is not one this connection tracks. */
-    public boolean track(int chan, int stream, long seq) {
+    /** Result of {@link #track}. */
+    public static final int FOREIGN = -1;
+    public static final int DUPLICATE = 0;
+    public static final int NEW = 1;
+
+    /**
+     * Records one message; returns {@link #NEW} for a message not seen before, {@link #DUPLICATE} for one seen
+     * already, {@link #FOREIGN} when the channel or stream is not one this connection tracks. Order and duplicates
+     * are checked exactly within the last 64 sequence numbers of each (channel, stream); anything older counts as
+     * reordered and new.
+     */
+    public int track(int chan, int stream, long seq) {
         int slot = -1;
         for (int i = 0; i < chanIds.length; i++) {
             if (chanIds[i] == chan) {
@@ -152,7 +162,7 @@ public final class WsConn extends ByteToMessageDecoder {
             }
         }
         if (slot < 0 || stream < 0 || stream >= streams) {
-            return false;
+            return FOREIGN;
         }
         int i = slot * streams + stream;
         long m = maxSeq[i];
@@ -164,20 +174,22 @@ public final class WsConn extends ByteToMessageDecoder {
             }
             maxSeq[i] = seq;
             unique[i]++;
-        } else {
-            long off = m - seq;
-            if (off >= 64) {
-                unique[i]++;
-                reordered++;
-            } else if (((window[i] >>> off) & 1L) != 0) {
-                duplicates++;
-            } else {
-                window[i] |= 1L << off;
-                unique[i]++;
-                reordered++;
-            }
+            return NEW;
         }
-        return true;
+        long off = m - seq;
+        if (off >= 64) {
+            unique[i]++;
+            reordered++;
+            return NEW;
+        }
+        if (((window[i] >>> off) & 1L) != 0) {
+            duplicates++;
+            return DUPLICATE;
+        }
+        window[i] |= 1L << off;
+        unique[i]++;
+        reordered++;
+        return NEW;
     }
 
     /** Unique messages received on (channel slot, stream). */

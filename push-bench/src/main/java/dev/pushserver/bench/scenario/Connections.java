@@ -51,7 +51,11 @@ public final class Connections extends ScenarioBase {
                 Pool.OpenResult o = pool.open(more, concurrency,
                         i -> new Pool.Sub[] {Pool.Sub.of(channelMode.equals("shared") ? "conn-shared" : "conn-" + i,
                                 0)}, connectTimeoutMillis());
-                meter.stop(r);
+                double serverMicros = meter.stop(r);
+                if (o.ready() > 0) {
+                    r.put("server_cpu_us_per_handshake", serverMicros >= 0 ? serverMicros / o.ready() : -1);
+                    r.put("gen_cpu_us_per_handshake", meter.genMicros() / o.ready());
+                }
                 have += o.ready();
                 putOpen(r, "step_", o);
                 Thread.sleep((long) (hold * 1000));

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "fanout", mixinStandardHelpOptions = true,
         description = "One channel with N subscribers, HTTP-triggered at a sweep of offered rates; one JSON line "
-                + "per rate and a summary line with the knee (highest rate with 100% delivered and p99 within "
+                + "per rate and a summary line with the knee (highest rate with 100%% delivered and p99 within "
                 + "--p99-limit).")
 public final class Fanout extends ScenarioBase {
 

@@ -87,6 +87,7 @@ public abstract class ScenarioBase implements Callable<Integer> {
     protected final class Meter {
         private final ProcStats.Sample server0;
         private final ProcStats.Sample self0;
+        private double genMicros = -1;
 
         public Meter() {
             server0 = ProcStats.sample(target.serverPid);
@@ -97,11 +98,17 @@ public abstract class ScenarioBase implements Callable<Integer> {
             return server0;
         }
 
+        /** The generator's CPU microseconds over the interval (after {@link #stop}). */
+        public double genMicros() {
+            return genMicros;
+        }
+
         /** Puts CPU (percent of one core), server RSS, machine load and returns the server CPU microseconds. */
         public double stop(Result r) {
             ProcStats.Sample server1 = ProcStats.sample(target.serverPid);
             ProcStats.Sample self1 = ProcStats.self();
             double serverMicros = server1.cpuMicrosSince(server0);
+            genMicros = self1.cpuMicrosSince(self0);
             r.put("server_cpu_pct", server1.cpuPercentSince(server0));
             r.put("server_rss_mb", server1.rssBytes() < 0 ? -1 : server1.rssBytes() / 1048576.0);
             r.put("gen_cpu_pct", self1.cpuPercentSince(self0));
@@ -179,6 +186,8 @@ public abstract class ScenarioBase implements Callable<Integer> {
         putHttp(r, hs);
         putDelivery(r, sum, hs.windowSeconds());
         r.put("server_cpu_us_per_delivery", sum.unique > 0 && cpu >= 0 ? cpu / sum.unique : -1);
+        r.put("gen_cpu_us_per_delivery", sum.unique > 0 && meter.genMicros() >= 0 ? meter.genMicros() / sum.unique
+                : -1);
         r.put("drain_ms", waited);
         return new PointOutcome(hs, sum, cpu, waited);
     }
@@ -195,6 +204,7 @@ public abstract class ScenarioBase implements Callable<Integer> {
         r.put("http_service_p99_ms", hs.service().getTotalCount() == 0 ? 0
                 : hs.service().getValueAtPercentile(99) / 1000.0);
         r.put("http_max_queued", hs.maxQueued());
+        r.put("http_reconnects", hs.reconnects());
         if (hs.errors() > 0) {
             r.put("http_statuses", hs.statuses().toString());
             r.put("http_sample_error", hs.sampleError());

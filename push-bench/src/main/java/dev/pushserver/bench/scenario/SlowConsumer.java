@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -69,6 +68,10 @@ public final class SlowConsumer extends ScenarioBase {
             Triggers triggers = new Triggers(target.appId, new String[] {channel}, httpConns, payload, 0, phase,
                     s -> 0);
             pub.factory(triggers);
+            // flagged from the start (their numbers are kept apart), but they stop reading only after the warm-up
+            java.util.Set<WsConn> slowSet = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            slowSet.addAll(slow);
+            pool.onLoops(s -> s.conns.forEach(c -> c.slow = slowSet.contains(c)));
             pool.resetPoint();
             triggers.reset();
             long start = System.nanoTime() + 100_000_000L;
@@ -89,10 +92,7 @@ public final class SlowConsumer extends ScenarioBase {
                 long now = System.nanoTime();
                 if (!slowed && now >= windowStart) {
                     for (WsConn c : slow) {
-                        c.channel().eventLoop().execute(() -> {
-                            c.slow = true;
-                            c.setReading(false);
-                        });
+                        c.channel().eventLoop().execute(() -> c.setReading(false));
                     }
                     slowed = true;
                 }
