@@ -17,6 +17,8 @@
 #   SOKETI_DIR                               where soketi is installed (default /tmp/push-bench-soketi-1.6.1; reused)
 #   NODE                                     node binary for soketi (default: node; soketi 1.6.1 runs on Node 20)
 #   SETTLE                                   seconds to wait between servers (default 3)
+#   SERVER_CPUS, BENCH_CPUS                  pin the server / the generator with taskset (e.g. 0 and 1), so each
+#                                            gets its own core and their CPU figures do not steal from each other
 #
 # Everything listens on and connects to 127.0.0.1 only. Servers this script starts are stopped by their PID.
 set -euo pipefail
@@ -53,6 +55,10 @@ BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--Xmx2g}"
 SOKETI_DIR="${SOKETI_DIR:-/tmp/push-bench-soketi-1.6.1}"
 NODE="${NODE:-node}"
 SETTLE="${SETTLE:-3}"
+SERVER_PIN=()
+BENCH_PIN=()
+if [[ -n "${SERVER_CPUS:-}" ]]; then SERVER_PIN=(taskset -c "$SERVER_CPUS"); fi
+if [[ -n "${BENCH_CPUS:-}" ]]; then BENCH_PIN=(taskset -c "$BENCH_CPUS"); fi
 OUT_DIR="${OUT_DIR:-$(mktemp -d /tmp/push-bench-compare.XXXXXX)}"
 mkdir -p "$OUT_DIR"
 
@@ -119,7 +125,7 @@ start_server() { # name -> SERVER_PID, PORT
       # limits raised so the server's defaults do not shape the comparison (soketi's are off by default)
       PUSH_LOG_LEVEL=WARN PUSH_APPS_0_MAX_CONNECTIONS=0 PUSH_APPS_0_MAX_CLIENT_EVENTS_PER_SECOND=1000000 \
         PUSH_APPS_0_MAX_PRESENCE_MEMBERS=1000 PUSH_APPS_0_MAX_EVENT_PAYLOAD=102400 \
-        $SERVER_JAVA $SERVER_JAVA_OPTS -jar "$SERVER_JAR" --host 127.0.0.1 --port "$PORT" >"$log" 2>&1 &
+        "${SERVER_PIN[@]}" $SERVER_JAVA $SERVER_JAVA_OPTS -jar "$SERVER_JAR" --host 127.0.0.1 --port "$PORT" >"$log" 2>&1 &
       SERVER_PID=$! ;;
     soketi)
       PORT="$SOKETI_PORT"; require_free "$PORT" SOKETI
@@ -130,11 +136,11 @@ start_server() { # name -> SERVER_PID, PORT
         SOKETI_DEFAULT_APP_MAX_BACKEND_EVENTS_PER_SEC=-1 SOKETI_DEFAULT_APP_MAX_CLIENT_EVENTS_PER_SEC=-1 \
         SOKETI_DEFAULT_APP_MAX_READ_REQ_PER_SEC=-1 SOKETI_EVENT_MAX_SIZE_IN_KB=100 SOKETI_EVENT_MAX_BATCH_SIZE=10 \
         SOKETI_PRESENCE_MAX_MEMBERS=1000 SOKETI_METRICS_ENABLED=false SOKETI_SHUTDOWN_GRACE_PERIOD=1000 \
-        "$NODE" "$SOKETI_DIR/node_modules/@soketi/soketi/bin/server.js" start >"$log" 2>&1 &
+        "${SERVER_PIN[@]}" "$NODE" "$SOKETI_DIR/node_modules/@soketi/soketi/bin/server.js" start >"$log" 2>&1 &
       SERVER_PID=$! ;;
     ceiling)
       PORT="$CEILING_PORT"; require_free "$PORT" CEILING
-      $SERVER_JAVA $SERVER_JAVA_OPTS -jar "$BENCH_JAR" ceiling --host 127.0.0.1 --port "$PORT" \
+      "${SERVER_PIN[@]}" $SERVER_JAVA $SERVER_JAVA_OPTS -jar "$BENCH_JAR" ceiling --host 127.0.0.1 --port "$PORT" \
         --max-seconds 7200 >"$log" 2>&1 &
       SERVER_PID=$! ;;
     *) echo "unknown server $name" >&2; exit 2 ;;
@@ -180,7 +186,7 @@ for run in $(seq 1 "$RUNS"); do
     : >"$out"
     echo "== run $run: $SCENARIO against $name" >&2
     start_server "$name"
-    $BENCH_JAVA $BENCH_JAVA_OPTS -jar "$BENCH_JAR" "$SCENARIO" --host 127.0.0.1 --port "$PORT" \
+    "${BENCH_PIN[@]}" $BENCH_JAVA $BENCH_JAVA_OPTS -jar "$BENCH_JAR" "$SCENARIO" --host 127.0.0.1 --port "$PORT" \
       --server-pid "$SERVER_PID" --label "$name" --out "$out" "${ARGS[@]}" || echo "(generator exited with $?)" >&2
     stop_server
     FILES+=("$out")

@@ -33,13 +33,15 @@ public final class Report implements Callable<Integer> {
             "connections", List.of("step_handshakes_per_s", "step_handshake_p99_ms", "server_rss_per_conn_kb",
                     "server_heap_per_conn_kb"),
             "fanout", List.of("delivered_per_s", "delivered_ratio", "latency_p50_ms", "latency_p99_ms",
-                    "server_cpu_us_per_delivery", "knee_rate", "knee_p99_ms"),
+                    "latency_p999_ms", "latency_max_ms", "http_p99_ms", "server_cpu_pct", "server_cpu_us_per_delivery",
+                    "knee_rate", "knee_deliveries_per_s", "knee_p99_ms"),
             "many-channels", List.of("events_per_s", "delivered_per_s", "delivered_ratio", "latency_p99_ms",
                     "server_cpu_us_per_delivery"),
             "http-triggers", List.of("triggers_per_s", "events_per_s", "http_p99_ms", "delivered_ratio"),
             "client-events", List.of("ingress_events_per_s", "delivered_ratio", "latency_p99_ms"),
             "presence-churn", List.of("actions_per_s", "member_events_ratio", "latency_p99_ms", "api_mismatches"),
-            "slow-consumer", List.of("delivered_ratio", "latency_p99_ms", "server_rss_peak_mb", "slow_closed"));
+            "slow-consumer", List.of("delivered_ratio", "latency_p99_ms", "server_rss_peak_mb", "slow_closed",
+                    "slow_delivered"));
 
     @Parameters(arity = "1..*", description = "result files (JSON lines), base first")
     public List<Path> files;

@@ -24,7 +24,7 @@ public final class Fanout extends ScenarioBase {
 
     @Option(names = "--http-conns", description = "keep-alive HTTP connections sending triggers "
             + "(default ${DEFAULT-VALUE})")
-    public int httpConns = 4;
+    public int httpConns = 8;
 
     @Option(names = "--channel", description = "channel name (default ${DEFAULT-VALUE})")
     public String channel = "bench-fanout";
@@ -62,7 +62,7 @@ public final class Fanout extends ScenarioBase {
             for (double rate : sweep) {
                 Result r = target.result(name());
                 r.put("subscribers", subscribers).put("http_conns", httpConns).put("payload", payload)
-                        .put("epoll", net.epoll());
+                        .put("epoll", net.epoll()).put("offered_deliveries_per_s", rate * subscribers);
                 PointOutcome o = triggerPoint(r, pool, pub, triggers, phase, point++, rate,
                         (c, stream, chan) -> pub.ok(stream, chan), () -> pub.okTotal() * subscribers);
                 boolean complete = o.summary().lost == 0 && o.http().errors() == 0 && o.http().skipped() == 0

@@ -34,7 +34,7 @@ public final class ManyChannels extends ScenarioBase {
     public String batches = "0,10";
 
     @Option(names = "--http-conns", description = "keep-alive HTTP connections (default ${DEFAULT-VALUE})")
-    public int httpConns = 4;
+    public int httpConns = 8;
 
     @Override
     protected String name() {
