@@ -78,7 +78,8 @@ public final class Target {
 
     /** Common fields at the start of every line. */
     public Result result(String scenario) {
-        return new Result(scenario).put("server", label).put("ts", java.time.Instant.now().toString());
+        return new Result(scenario).put("server", label).put("ts", java.time.Instant.now().toString())
+                .put("gen_jdk", System.getProperty("java.version"));
     }
 
     public void emit(Result r) {
