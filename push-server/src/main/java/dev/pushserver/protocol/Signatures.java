@@ -15,22 +15,34 @@ public final class Signatures {
     private Signatures() {
     }
 
-    public static String hmacSha256Hex(String secret, String message) {
+    // provider look-ups cost more than the hashing itself: one instance per thread (event loops are few)
+    private static final ThreadLocal<Mac> HMAC = ThreadLocal.withInitial(() -> {
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-            return hex(mac.doFinal(message.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+            return Mac.getInstance("HmacSHA256");
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("HmacSHA256 unavailable", e);
         }
-    }
-
-    public static String md5Hex(byte[] body) {
+    });
+    private static final ThreadLocal<MessageDigest> MD5 = ThreadLocal.withInitial(() -> {
         try {
-            return hex(MessageDigest.getInstance("MD5").digest(body));
+            return MessageDigest.getInstance("MD5");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("MD5 unavailable", e);
         }
+    });
+
+    public static String hmacSha256Hex(String secret, String message) {
+        Mac mac = HMAC.get();
+        try {
+            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        } catch (InvalidKeyException e) {
+            throw new IllegalStateException("HmacSHA256 rejected the key", e);
+        }
+        return hex(mac.doFinal(message.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    public static String md5Hex(byte[] body) {
+        return hex(MD5.get().digest(body));
     }
 
     public static String hex(byte[] bytes) {
