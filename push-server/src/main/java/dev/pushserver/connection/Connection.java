@@ -196,21 +196,9 @@ public final class Connection {
         }
     }
 
-    /**
-     * Writes a shared pre-encoded frame without flushing; returns false if nothing was written. A connection whose
-     * unsent data is over the outbound limit (its write buffer high-water mark) is a slow consumer: it is closed
-     * with 4100 so the client reconnects after a back-off, rather than the server buffering without bound.
-     */
+    /** Writes a shared pre-encoded frame without flushing; returns false if nothing was written. */
     public boolean write(ByteBuf frame) {
         if (closing) {
-            return false;
-        }
-        if (!channel.isWritable()) {
-            SLOW_CONSUMER_CLOSES.increment();
-            log.debug("{}: closing slow consumer ({} bytes unsent)", this,
-                    channel.unsafe().outboundBuffer() == null ? 0
-                            : channel.unsafe().outboundBuffer().totalPendingWriteBytes());
-            close(ErrorCodes.OVER_CAPACITY, "Connection too slow to receive its messages; reconnect");
             return false;
         }
         out.write(frame.retainedDuplicate(), out.voidPromise());
@@ -226,9 +214,23 @@ public final class Connection {
         return true;
     }
 
+    /**
+     * Flushes, then applies the slow-consumer policy: if the socket did not take the data and more than
+     * max_outbound_buffer (the write-buffer high-water mark) is still waiting in the server, the client does not
+     * read as fast as its messages arrive, and it is closed with 4100 (it reconnects after a back-off and
+     * resubscribes) rather than the server buffering without bound. Checked after the flush, so a burst written
+     * in one loop turn to a client that keeps up is not mistaken for a slow one.
+     */
     public void flush() {
         flushPending = false;
         out.flush();
+        if (!channel.isWritable() && !closing && channel.isActive()) {
+            SLOW_CONSUMER_CLOSES.increment();
+            log.debug("{}: closing slow consumer ({} bytes unsent)", this,
+                    channel.unsafe().outboundBuffer() == null ? 0
+                            : channel.unsafe().outboundBuffer().totalPendingWriteBytes());
+            close(ErrorCodes.OVER_CAPACITY, "Connection too slow to receive its messages; reconnect");
+        }
     }
 
     /**
