@@ -109,7 +109,8 @@ public final class PushServer implements ServerContext, AutoCloseable {
         liveness.stop();
         transport.shutdown();
         stopped = true;
-        log.info("stopped: {} connections told to reconnect, {} still open at the deadline", open, left);
+        log.info("stopped: {} connections told to reconnect, {} still open at the deadline; {} slow consumers "
+                + "closed while running", open, left, Connection.slowConsumerCloses());
     }
 
     @Override

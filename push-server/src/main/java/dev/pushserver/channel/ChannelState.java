@@ -1,7 +1,9 @@
 package dev.pushserver.channel;
 
 import dev.pushserver.protocol.ChannelType;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -64,8 +66,8 @@ public final class ChannelState {
     }
 
     /** Distinct presence user ids, in join order. */
-    public synchronized java.util.List<String> userIds() {
-        return members == null ? java.util.List.of() : new java.util.ArrayList<>(members.keySet());
+    public synchronized List<String> userIds() {
+        return members == null ? List.of() : new ArrayList<>(members.keySet());
     }
 
     // ---- mutations: called by AppChannels only -------------------------------------------------------------

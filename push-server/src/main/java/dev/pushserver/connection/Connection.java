@@ -2,20 +2,22 @@ package dev.pushserver.connection;
 
 import dev.pushserver.app.App;
 import dev.pushserver.channel.Subscription;
+import dev.pushserver.protocol.ErrorCodes;
 import dev.pushserver.protocol.Messages;
 import dev.pushserver.transport.Frames;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import dev.pushserver.protocol.ErrorCodes;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One client WebSocket connection. All mutable state is confined to the connection's event loop; other threads
@@ -24,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 public final class Connection {
 
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
+    private static final LongAdder SLOW_CONSUMER_CLOSES = new LongAdder();
 
     /** How long we wait for the client's close frame before dropping the TCP connection. */
     private static final long CLOSE_HANDSHAKE_TIMEOUT_MS = 2_000;
@@ -44,7 +47,7 @@ public final class Connection {
     /** set by pusher:signin */
     private String userId;
     private String userInfoJson;
-    private java.util.List<String> watchlist = java.util.List.of();
+    private List<String> watchlist = List.of();
     /** signed in or subscribed to a private/presence channel (authorized connections) */
     private boolean authorized;
 
@@ -64,8 +67,6 @@ public final class Connection {
         this.out = channel.pipeline().firstContext();
     }
 
-    private static final LongAdder SLOW_CONSUMER_CLOSES = new LongAdder();
-
     /** Connections closed so far because they did not read fast enough (all apps, this process). */
     public static long slowConsumerCloses() {
         return SLOW_CONSUMER_CLOSES.sum();
@@ -75,7 +76,7 @@ public final class Connection {
         return channel;
     }
 
-    public io.netty.channel.EventLoop loop() {
+    public EventLoop loop() {
         return channel.eventLoop();
     }
 
@@ -169,11 +170,11 @@ public final class Connection {
         return userInfoJson;
     }
 
-    public java.util.List<String> watchlist() {
+    public List<String> watchlist() {
         return watchlist;
     }
 
-    public void signIn(String userId, String userInfoJson, java.util.List<String> watchlist) {
+    public void signIn(String userId, String userInfoJson, List<String> watchlist) {
         this.userId = userId;
         this.userInfoJson = userInfoJson;
         this.watchlist = watchlist;

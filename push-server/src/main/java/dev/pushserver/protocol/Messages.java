@@ -1,5 +1,6 @@
 package dev.pushserver.protocol;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -74,14 +75,14 @@ public final class Messages {
     }
 
     /** Watchlist changes in the format pusher-js handles; empty groups are left out. */
-    public static byte[] watchlistEvents(java.util.List<String> online, java.util.List<String> offline) {
+    public static byte[] watchlistEvents(List<String> online, List<String> offline) {
         return Json.bytes(g -> {
             g.writeStartObject();
             g.writeStringField("event", "pusher_internal:watchlist_events");
             g.writeObjectFieldStart("data");
             g.writeArrayFieldStart("events");
             for (int i = 0; i < 2; i++) {
-                java.util.List<String> ids = i == 0 ? online : offline;
+                List<String> ids = i == 0 ? online : offline;
                 if (ids.isEmpty()) {
                     continue;
                 }

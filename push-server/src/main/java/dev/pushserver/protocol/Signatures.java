@@ -3,6 +3,7 @@ package dev.pushserver.protocol;
 import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
 import java.security.MessageDigest;
+import java.util.Locale;
 import java.security.NoSuchAlgorithmException;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -63,7 +64,7 @@ public final class Signatures {
             return false;
         }
         byte[] a = expected.getBytes(StandardCharsets.US_ASCII);
-        byte[] b = supplied.toLowerCase(java.util.Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
+        byte[] b = supplied.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
         return MessageDigest.isEqual(a, b);
     }
 
