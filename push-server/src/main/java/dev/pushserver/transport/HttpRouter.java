@@ -1,7 +1,9 @@
 package dev.pushserver.transport;
 
 import dev.pushserver.api.ApiError;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -14,6 +16,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 
@@ -28,6 +31,9 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final ServerContext server;
     private final boolean webSockets;
     private final boolean api;
+    /** set while the HTTP codec is being replaced by the WebSocket codec */
+    private boolean upgrading;
+    private ByteBuf early;
 
     HttpRouter(ServerContext server, boolean webSockets, boolean api) {
         this.server = server;
@@ -97,8 +103,14 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         PusherWebSocketHandler handler = new PusherWebSocketHandler(server, request);
         ChannelPipeline p = ctx.pipeline();
+        upgrading = true;
         handshaker.handshake(ctx.channel(), req).addListener(f -> {
             if (!f.isSuccess()) {
+                upgrading = false;
+                if (early != null) {
+                    early.release();
+                    early = null;
+                }
                 ctx.close();
                 return;
             }
@@ -108,7 +120,49 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             p.addLast("pusher", handler);
             p.remove(this);
             handler.admit(p.context(handler));
+            replayEarlyFrames(p);
         });
+    }
+
+    /**
+     * Bytes a client sent right behind its upgrade request (before reading the 101) reach this handler as raw
+     * buffers while the HTTP codec is being replaced; they are kept and fed to the WebSocket decoder once the
+     * Pusher handler is in place, instead of being dropped.
+     */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (upgrading && msg instanceof ByteBuf bytes) {
+            if (early == null) {
+                early = ctx.alloc().buffer(bytes.readableBytes());
+            }
+            early.writeBytes(bytes);
+            bytes.release();
+            return;
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    private void replayEarlyFrames(ChannelPipeline p) throws Exception {
+        ByteBuf bytes = early;
+        early = null;
+        if (bytes == null) {
+            return;
+        }
+        ChannelHandlerContext decoder = p.context(WebSocketFrameDecoder.class);
+        if (decoder == null) {
+            bytes.release();
+            return;
+        }
+        ((ChannelInboundHandler) decoder.handler()).channelRead(decoder, bytes);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        // early bytes are replayed right after this handler is removed; only a failed upgrade leaves them here
+        if (early != null && !upgrading) {
+            early.release();
+            early = null;
+        }
     }
 
     @Override
