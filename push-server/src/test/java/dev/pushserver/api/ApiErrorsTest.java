@@ -8,6 +8,7 @@ import static dev.pushserver.api.ApiSupport.trigger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pushserver.testing.SignedRequest;
 import dev.pushserver.testing.TestServer;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;

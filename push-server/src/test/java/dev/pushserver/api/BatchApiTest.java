@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.pusher.rest.data.Event;
 import com.pusher.rest.data.Result;
+import dev.pushserver.testing.SignedRequest;
 import dev.pushserver.testing.TestServer;
 import java.util.ArrayList;
 import java.util.List;

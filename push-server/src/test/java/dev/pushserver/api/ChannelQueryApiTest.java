@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.pusher.rest.data.Result;
+import dev.pushserver.testing.SignedRequest;
 import dev.pushserver.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;

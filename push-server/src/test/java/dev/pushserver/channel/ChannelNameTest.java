@@ -2,11 +2,11 @@ package dev.pushserver.channel;
 
 import static dev.pushserver.channel.ChannelTestSupport.FAST_STOP;
 import static dev.pushserver.channel.ChannelTestSupport.assertPerRequestError;
-import static dev.pushserver.channel.ChannelTestSupport.auth;
 import static dev.pushserver.channel.ChannelTestSupport.httpGet;
 import static dev.pushserver.channel.ChannelTestSupport.quietly;
 import static dev.pushserver.channel.ChannelTestSupport.raw;
-import static dev.pushserver.channel.ChannelTestSupport.subscribe;
+import static dev.pushserver.testing.Messages.subscribe;
+import static dev.pushserver.testing.Signing.channelAuth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -74,7 +74,7 @@ class ChannelNameTest {
     void invalidNamesAreRejectedAndNothingIsSubscribed(String channel) throws Exception {
         try (Raw c = raw(server, "key-1")) {
             // a signature that would be valid for the name, so only the name can be the problem
-            c.send(subscribe(channel, auth("key-1", "secret-1", c.socketId(), channel)));
+            c.send(subscribe(channel, channelAuth("key-1", "secret-1", c.socketId(), channel)));
             expectNameRejected(c, channel);
             assertThat(channelList().has(channel)).as("channel list: %s", channelList()).isFalse();
         }
@@ -96,7 +96,7 @@ class ChannelNameTest {
         try (Raw c = raw(server, "key-1")) {
             c.send(subscribe(tooLong));
             assertThat(expectNameRejected(c, tooLong)).containsIgnoringCase("too long");
-            c.send(subscribe(privateTooLong, auth("key-1", "secret-1", c.socketId(), privateTooLong)));
+            c.send(subscribe(privateTooLong, channelAuth("key-1", "secret-1", c.socketId(), privateTooLong)));
             expectNameRejected(c, privateTooLong);
             assertThat(channelList().has(tooLong)).isFalse();
             assertThat(channelList().has(privateTooLong)).isFalse();
@@ -109,7 +109,7 @@ class ChannelNameTest {
         String privateExact = "private-" + "d".repeat(MAX - "private-".length());
         try (Raw c = raw(server, "key-1")) {
             c.subscribeOk(subscribe(exact), exact);
-            c.subscribeOk(subscribe(privateExact, auth("key-1", "secret-1", c.socketId(), privateExact)),
+            c.subscribeOk(subscribe(privateExact, channelAuth("key-1", "secret-1", c.socketId(), privateExact)),
                     privateExact);
         }
     }

@@ -1,13 +1,13 @@
 package dev.pushserver.channel;
 
+import static dev.pushserver.testing.Messages.subscribe;
+import static dev.pushserver.testing.Messages.subscribeSigned;
+import static dev.pushserver.testing.Messages.unsubscribe;
+import static dev.pushserver.testing.Signing.channelAuth;
 import static dev.pushserver.user.UserTestKit.b64;
-import static dev.pushserver.user.UserTestKit.channelAuth;
 import static dev.pushserver.user.UserTestKit.ok;
 import static dev.pushserver.user.UserTestKit.sharedSecret;
-import static dev.pushserver.user.UserTestKit.subscribe;
-import static dev.pushserver.user.UserTestKit.subscribeSigned;
 import static dev.pushserver.user.UserTestKit.triggerBody;
-import static dev.pushserver.user.UserTestKit.unsubscribe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,9 +19,10 @@ import com.pusher.client.channel.PrivateEncryptedChannelEventListener;
 import com.pusher.client.channel.PusherEvent;
 import com.pusher.rest.crypto.nacl.SecretBox;
 import com.pusher.rest.data.Result;
+import dev.pushserver.testing.Messages;
 import dev.pushserver.testing.TestServer;
-import dev.pushserver.user.UserTestKit;
 import dev.pushserver.user.UserTestKit.Conn;
+import dev.pushserver.user.UserTestKit;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -121,7 +122,7 @@ class EncryptedChannelTest {
 
     @Test
     void javaClientDecryptsAnEventTriggeredThroughTheOfficialSdk() throws Exception {
-        Pusher client = UserTestKit.javaClient(server, KEY, AUTHORIZER, null);
+        Pusher client = server.pusherClient(KEY, AUTHORIZER, null);
         Listener listener = new Listener();
         try (Conn raw = Conn.open(server, KEY)) {
             UserTestKit.connectAndWait(client);
@@ -151,7 +152,7 @@ class EncryptedChannelTest {
 
     @Test
     void ciphertextIsRelayedByteForByte() throws Exception {
-        Pusher client = UserTestKit.javaClient(server, KEY, AUTHORIZER, null);
+        Pusher client = server.pusherClient(KEY, AUTHORIZER, null);
         Listener listener = new Listener();
         try (Conn raw = Conn.open(server, KEY)) {
             UserTestKit.connectAndWait(client);
@@ -195,7 +196,7 @@ class EncryptedChannelTest {
                 c.send(subscribeSigned(KEY, SECRET, c.socketId(), CHANNEL));
                 c.expect("pusher_internal:subscription_succeeded", CHANNEL);
             }
-            a.send(UserTestKit.clientEvent(CHANNEL, "client-hi", "{\"nonce\":\"x\",\"ciphertext\":\"y\"}"));
+            a.send(Messages.clientEventWithStringData("client-hi", CHANNEL, "{\"nonce\":\"x\",\"ciphertext\":\"y\"}"));
             JsonNode err = a.expect("pusher:error", null);
             assertThat(err.get("data").get("code").isNull()).as("non-fatal: %s", err).isTrue();
             a.expectOnlyPong();
@@ -205,7 +206,7 @@ class EncryptedChannelTest {
 
     @Test
     void noSubscriptionCountEventsOnEncryptedChannelsEvenWhenEnabled() throws Exception {
-        Pusher client = UserTestKit.javaClient(server, KEY, AUTHORIZER, null);
+        Pusher client = server.pusherClient(KEY, AUTHORIZER, null);
         Listener listener = new Listener();
         try (Conn a = Conn.open(server, KEY); Conn b = Conn.open(server, KEY)) {
             UserTestKit.connectAndWait(client);

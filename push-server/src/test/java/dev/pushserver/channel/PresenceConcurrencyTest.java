@@ -2,15 +2,15 @@ package dev.pushserver.channel;
 
 import static dev.pushserver.channel.ChannelTestSupport.FAST_STOP;
 import static dev.pushserver.channel.ChannelTestSupport.JSON;
-import static dev.pushserver.channel.ChannelTestSupport.auth;
 import static dev.pushserver.channel.ChannelTestSupport.httpGet;
 import static dev.pushserver.channel.ChannelTestSupport.occupied;
 import static dev.pushserver.channel.ChannelTestSupport.raw;
-import static dev.pushserver.channel.ChannelTestSupport.subscribe;
 import static dev.pushserver.channel.ChannelTestSupport.unique;
-import static dev.pushserver.channel.ChannelTestSupport.unsubscribe;
 import static dev.pushserver.channel.ChannelTestSupport.userCount;
 import static dev.pushserver.channel.ChannelTestSupport.users;
+import static dev.pushserver.testing.Messages.subscribe;
+import static dev.pushserver.testing.Messages.unsubscribe;
+import static dev.pushserver.testing.Signing.channelAuth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -81,7 +81,7 @@ class PresenceConcurrencyTest {
 
     /** Subscribes and waits for this channel's subscription_succeeded, skipping member events of others. */
     private static void join(Raw c, String channel, String cd) throws Exception {
-        c.send(subscribe(channel, auth("key-1", "secret-1", c.socketId(), channel, cd), cd));
+        c.send(subscribe(channel, channelAuth("key-1", "secret-1", c.socketId(), channel, cd), cd));
         while (true) {
             JsonNode m = c.next();
             String ev = m.path("event").asText();
@@ -165,7 +165,7 @@ class PresenceConcurrencyTest {
         // one more member sees the full roster
         try (Raw late = raw(server, "key-1")) {
             String cd = "{\"user_id\":\"late\"}";
-            JsonNode data = late.subscribeOk(subscribe(channel, auth("key-1", "secret-1", late.socketId(), channel,
+            JsonNode data = late.subscribeOk(subscribe(channel, channelAuth("key-1", "secret-1", late.socketId(), channel,
                     cd), cd), channel);
             JsonNode p = data.path("presence");
             assertThat(p.path("count").asInt()).isEqualTo(USERS + 1);
@@ -217,7 +217,7 @@ class PresenceConcurrencyTest {
         connectAll();
         try (Raw bystander = raw(server, "key-1")) {
             String cd = "{\"user_id\":\"bystander\"}";
-            bystander.subscribeOk(subscribe(channel, auth("key-1", "secret-1", bystander.socketId(), channel, cd),
+            bystander.subscribeOk(subscribe(channel, channelAuth("key-1", "secret-1", bystander.socketId(), channel, cd),
                     cd), channel);
             Set<String> roster = new HashSet<>(Set.of("bystander"));
             List<String> anomalies = new ArrayList<>();
@@ -281,8 +281,8 @@ class PresenceConcurrencyTest {
                 String channel = "presence-" + unique("race");
                 String cdA = "{\"user_id\":\"a\"}";
                 String cdB = "{\"user_id\":\"b\"}";
-                String subscribeB = subscribe(channel, auth("key-1", "secret-1", b.socketId(), channel, cdB), cdB);
-                a.send(subscribe(channel, auth("key-1", "secret-1", a.socketId(), channel, cdA), cdA));
+                String subscribeB = subscribe(channel, channelAuth("key-1", "secret-1", b.socketId(), channel, cdB), cdB);
+                a.send(subscribe(channel, channelAuth("key-1", "secret-1", a.socketId(), channel, cdA), cdA));
                 a.expectSucceeded(channel);
                 b.send(subscribeB);
                 JsonNode roster = b.expectSucceeded(channel);
@@ -329,12 +329,12 @@ class PresenceConcurrencyTest {
                 String channel = "presence-" + unique("race");
                 for (Raw r : List.of(bystander, x)) {
                     String cd = "{\"user_id\":\"" + (r == x ? "x" : "bystander") + "\"}";
-                    r.subscribeOk(subscribe(channel, auth("key-1", "secret-1", r.socketId(), channel, cd), cd),
+                    r.subscribeOk(subscribe(channel, channelAuth("key-1", "secret-1", r.socketId(), channel, cd), cd),
                             channel);
                     r.untilPong();
                 }
                 String cdY = "{\"user_id\":\"y\"}";
-                String subscribeY = subscribe(channel, auth("key-1", "secret-1", y.socketId(), channel, cdY), cdY);
+                String subscribeY = subscribe(channel, channelAuth("key-1", "secret-1", y.socketId(), channel, cdY), cdY);
                 x.send(unsubscribe(channel));
                 x.untilPong();
                 y.send(subscribeY);

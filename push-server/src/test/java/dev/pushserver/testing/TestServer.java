@@ -70,14 +70,25 @@ public final class TestServer implements AutoCloseable {
 
     /** Official pusher-websocket-java client whose channel authorizer is {@code authorizer} (may be null). */
     public Pusher pusherClient(String key, com.pusher.client.ChannelAuthorizer authorizer) {
-        PusherOptions options = new PusherOptions()
-                .setHost("127.0.0.1")
-                .setWsPort(port())
-                .setUseTLS(false);
+        return pusherClient(key, authorizer, null);
+    }
+
+    /** Official pusher-websocket-java client with an optional channel authorizer and user authenticator. */
+    public Pusher pusherClient(String key, com.pusher.client.ChannelAuthorizer authorizer,
+            com.pusher.client.UserAuthenticator users) {
+        PusherOptions options = clientOptions(port());
         if (authorizer != null) {
             options.setChannelAuthorizer(authorizer);
         }
+        if (users != null) {
+            options.setUserAuthenticator(users);
+        }
         return new Pusher(key, options);
+    }
+
+    /** Options of the official pusher-websocket-java client for a server on 127.0.0.1:{@code port}, without TLS. */
+    public static PusherOptions clientOptions(int port) {
+        return new PusherOptions().setHost("127.0.0.1").setWsPort(port).setUseTLS(false);
     }
 
     /** Official pusher-http-java client for an app. */

@@ -4,6 +4,7 @@ import static dev.pushserver.user.UserTestKit.data;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pushserver.testing.Messages;
 import dev.pushserver.testing.TestServer;
 import dev.pushserver.user.UserTestKit.Conn;
 import java.util.ArrayList;
@@ -107,7 +108,7 @@ class WatchlistTest {
     void unsignedConnectionsDoNotCountAsOnline() throws Exception {
         try (Conn a = Conn.open(server, "key-1"); Conn c = Conn.open(server, "key-1")) {
             // C is only a presence member, never signed in
-            c.send(UserTestKit.subscribePresence("key-1", "secret-1", c.socketId(), "presence-x",
+            c.send(Messages.subscribePresence("key-1", "secret-1", c.socketId(), "presence-x",
                     "{\"user_id\":\"C\"}"));
             c.expect("pusher_internal:subscription_succeeded", "presence-x");
             a.signin("key-1", "secret-1", "{\"id\":\"A\",\"watchlist\":[\"C\"]}");
@@ -143,7 +144,7 @@ class WatchlistTest {
 
     @Test
     void javaClientWithoutWatchlistSupportIsNotDisturbedByWatchlistEvents() throws Exception {
-        com.pusher.client.Pusher client = UserTestKit.javaClient(server, "key-1", null,
+        com.pusher.client.Pusher client = server.pusherClient("key-1", null,
                 UserTestKit.userAuthenticator("key-1", "secret-1", "{\"id\":\"A\",\"watchlist\":[\"B\"]}"));
         java.util.List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.List<com.pusher.client.connection.ConnectionState> states =
