@@ -11,11 +11,10 @@ import dev.pushserver.testing.Signing;
 import dev.pushserver.testing.TestServer;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Request signing on the wire (reference §4.2): every wrong part is a 401 with a JSON error that names it, and the
@@ -24,21 +23,12 @@ import org.junit.jupiter.api.Test;
  */
 class ApiAuthTest {
 
-    static TestServer server;
+    @RegisterExtension
+    static final TestServer server = TestServer.perClass(TestServer.DEFAULT_APPS);
     static final AtomicInteger CHANNELS = new AtomicInteger();
 
     String channel;
     Subscriber sub;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
 
     @BeforeEach
     void subscribe() throws Exception {

@@ -1,5 +1,7 @@
 package dev.pushserver.channel;
 
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
 import static dev.pushserver.testing.Messages.subscribe;
 import static dev.pushserver.testing.Messages.subscribePresence;
 import static dev.pushserver.testing.Messages.subscribeSigned;
@@ -36,9 +38,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Cache channels (reference §2.10, §4.5 info=cache, DOC-CH cache-channels.md). */
 class CacheChannelTest {
@@ -47,35 +49,18 @@ class CacheChannelTest {
     static final String SECRET = "secret-1";
     static final byte[] MASTER_KEY = "fedcba9876543210fedcba9876543210".getBytes(StandardCharsets.US_ASCII);
 
-    static final String APPS = """
-            apps:
-              - id: app-1
-                key: key-1
-                secret: secret-1
-                enable_client_messages: true
-              - id: app-2
-                key: key-2
-                secret: secret-2
-                cache_ttl: 1
-              - id: app-3
-                key: key-3
-                secret: secret-3
-                enable_cache_channels: false
-                enable_client_messages: true
-            """;
+    static final String APPS = apps(
+            app(1, "enable_client_messages: true"),
+            app(2, "cache_ttl: 1"),
+            app(3, "enable_cache_channels: false", "enable_client_messages: true"));
 
-    TestServer server;
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(APPS);
     com.pusher.rest.Pusher sdk;
 
     @BeforeEach
     void start() {
-        server = TestServer.start(APPS);
         sdk = api(server, "app-1", KEY, SECRET);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
     }
 
     private void trigger(com.pusher.rest.Pusher api, String channel, String event, String data) throws Exception {

@@ -9,11 +9,14 @@ import static dev.pushserver.channel.ChannelTestSupport.raw;
 import static dev.pushserver.channel.ChannelTestSupport.singleError;
 import static dev.pushserver.channel.ChannelTestSupport.unique;
 import static dev.pushserver.channel.ChannelTestSupport.untilSentinel;
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
 import static dev.pushserver.testing.Messages.clientEvent;
 import static dev.pushserver.testing.Messages.quote;
 import static dev.pushserver.testing.Messages.subscribe;
+import static dev.pushserver.testing.Messages.subscribePresence;
+import static dev.pushserver.testing.Messages.subscribeSigned;
 import static dev.pushserver.testing.Messages.unsubscribe;
-import static dev.pushserver.testing.Signing.channelAuth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -34,9 +37,9 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -46,29 +49,21 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class ClientEventTest {
 
-    private static TestServer server;
+    @RegisterExtension
+    static final TestServer server = TestServer.perClass(TestServer.DEFAULT_APPS + FAST_STOP);
     private static com.pusher.rest.Pusher api;
 
     @BeforeAll
-    static void startServer() {
-        server = TestServer.start(TestServer.DEFAULT_APPS + FAST_STOP);
+    static void connectApi() {
         api = server.httpClient("app-1", "key-1", "secret-1");
     }
 
-    @AfterAll
-    static void stopServer() {
-        quietly(api);
-        if (server != null) {
-            server.close();
-        }
-    }
-
     private static void joinPrivate(Raw c, String channel) throws Exception {
-        c.subscribeOk(subscribe(channel, channelAuth("key-1", "secret-1", c.socketId(), channel)), channel);
+        c.subscribeOk(subscribeSigned("key-1", "secret-1", c.socketId(), channel), channel);
     }
 
     private static void joinPresence(Raw c, String channel, String channelData) throws Exception {
-        c.subscribeOk(subscribe(channel, channelAuth("key-1", "secret-1", c.socketId(), channel, channelData), channelData),
+        c.subscribeOk(subscribePresence("key-1", "secret-1", c.socketId(), channel, channelData),
                 channel);
         assertThat(c.untilPong()).isEmpty();
     }
@@ -292,8 +287,8 @@ class ClientEventTest {
         String channel = "private-" + unique("chat");
         try (com.pusher.rest.Pusher api2 = server.httpClient("app-2", "key-2", "secret-2");
                 Raw sender = raw(server, "key-2"); Raw receiver = raw(server, "key-2")) {
-            sender.subscribeOk(subscribe(channel, channelAuth("key-2", "secret-2", sender.socketId(), channel)), channel);
-            receiver.subscribeOk(subscribe(channel, channelAuth("key-2", "secret-2", receiver.socketId(), channel)),
+            sender.subscribeOk(subscribeSigned("key-2", "secret-2", sender.socketId(), channel), channel);
+            receiver.subscribeOk(subscribeSigned("key-2", "secret-2", receiver.socketId(), channel),
                     channel);
             sender.send(clientEvent("client-x", channel, "{}"));
             String error = singleError(sender.untilPong());
@@ -406,14 +401,8 @@ class ClientEventTest {
 
     @Test
     void rateLimitRejectsEventsOverTheLimitWith4301AndKeepsTheConnection() throws Exception {
-        try (TestServer limited = TestServer.start("""
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                    enable_client_messages: true
-                    max_client_events_per_second: 5
-                """ + FAST_STOP);
+        try (TestServer limited = TestServer.start(
+                apps(app(1, "enable_client_messages: true", "max_client_events_per_second: 5")) + FAST_STOP);
                 com.pusher.rest.Pusher http = limited.httpClient("app-1", "key-1", "secret-1");
                 Raw sender = raw(limited, "key-1");
                 Raw receiver = raw(limited, "key-1")) {
@@ -452,14 +441,8 @@ class ClientEventTest {
 
     @Test
     void rateLimitIsPerConnection() throws Exception {
-        try (TestServer limited = TestServer.start("""
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                    enable_client_messages: true
-                    max_client_events_per_second: 2
-                """ + FAST_STOP);
+        try (TestServer limited = TestServer.start(
+                apps(app(1, "enable_client_messages: true", "max_client_events_per_second: 2")) + FAST_STOP);
                 Raw a = raw(limited, "key-1");
                 Raw b = raw(limited, "key-1");
                 Raw receiver = raw(limited, "key-1")) {
@@ -485,14 +468,8 @@ class ClientEventTest {
 
     @Test
     void javaClientGetsRateLimitErrorAsOnErrorAndStaysConnected() throws Exception {
-        try (TestServer limited = TestServer.start("""
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                    enable_client_messages: true
-                    max_client_events_per_second: 1
-                """ + FAST_STOP)) {
+        try (TestServer limited = TestServer.start(
+                apps(app(1, "enable_client_messages: true", "max_client_events_per_second: 1")) + FAST_STOP)) {
             String channel = "private-" + unique("chat");
             Pusher client = limited.pusherClient("key-1",
                     new SigningAuthorizer("app-1", "key-1", "secret-1", null));

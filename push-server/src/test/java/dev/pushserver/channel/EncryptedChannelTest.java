@@ -1,5 +1,7 @@
 package dev.pushserver.channel;
 
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
 import static dev.pushserver.testing.Messages.subscribe;
 import static dev.pushserver.testing.Messages.subscribeSigned;
 import static dev.pushserver.testing.Messages.unsubscribe;
@@ -33,9 +35,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * End-to-end encrypted channels (reference §2.2, §2.3, §2.6, §2.7, §2.11, §3.1): the server relays ciphertext it
@@ -48,26 +49,10 @@ class EncryptedChannelTest {
     static final byte[] MASTER_KEY = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     static final String CHANNEL = "private-encrypted-x";
 
-    static final String APPS = """
-            apps:
-              - id: app-1
-                key: key-1
-                secret: secret-1
-                enable_client_messages: true
-                enable_subscription_count: true
-            """;
+    static final String APPS = apps(app(1, "enable_client_messages: true", "enable_subscription_count: true"));
 
-    TestServer server;
-
-    @BeforeEach
-    void start() {
-        server = TestServer.start(APPS);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(APPS);
 
     /** What an app backend returns for an encrypted channel: auth plus shared_secret, derived independently. */
     static final ChannelAuthorizer AUTHORIZER = (channel, socketId) -> {

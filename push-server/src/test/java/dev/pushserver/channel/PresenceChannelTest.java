@@ -12,7 +12,11 @@ import static dev.pushserver.channel.ChannelTestSupport.unique;
 import static dev.pushserver.channel.ChannelTestSupport.untilSentinel;
 import static dev.pushserver.channel.ChannelTestSupport.userCount;
 import static dev.pushserver.channel.ChannelTestSupport.users;
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
 import static dev.pushserver.testing.Messages.subscribe;
+import static dev.pushserver.testing.Messages.subscribePresence;
+import static dev.pushserver.testing.Messages.subscribeSigned;
 import static dev.pushserver.testing.Messages.unsubscribe;
 import static dev.pushserver.testing.Signing.channelAuth;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,9 +35,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -43,21 +47,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class PresenceChannelTest {
 
-    private static TestServer server;
+    @RegisterExtension
+    static final TestServer server = TestServer.perClass(TestServer.DEFAULT_APPS + FAST_STOP);
     private static com.pusher.rest.Pusher api;
 
     @BeforeAll
-    static void startServer() {
-        server = TestServer.start(TestServer.DEFAULT_APPS + FAST_STOP);
+    static void connectApi() {
         api = server.httpClient("app-1", "key-1", "secret-1");
-    }
-
-    @AfterAll
-    static void stopServer() {
-        quietly(api);
-        if (server != null) {
-            server.close();
-        }
     }
 
     private static String presence() {
@@ -66,7 +62,7 @@ class PresenceChannelTest {
 
     /** pusher-js style presence subscribe with correctly signed channel_data. */
     private static String join(Raw c, String channel, String channelData) {
-        return subscribe(channel, channelAuth("key-1", "secret-1", c.socketId(), channel, channelData), channelData);
+        return subscribePresence("key-1", "secret-1", c.socketId(), channel, channelData);
     }
 
     /**
@@ -350,7 +346,7 @@ class PresenceChannelTest {
     void missingChannelDataIsRejected() throws Exception {
         String channel = presence();
         try (Raw c = raw(server, "key-1")) {
-            c.send(subscribe(channel, channelAuth("key-1", "secret-1", c.socketId(), channel)));
+            c.send(subscribeSigned("key-1", "secret-1", c.socketId(), channel));
             expectSubscribeRejected(c, channel);
             assertThat(occupied(api, channel)).isFalse();
         }
@@ -377,13 +373,7 @@ class PresenceChannelTest {
 
     @Test
     void memberLimitRejectsANewUserButNotMoreConnectionsOfExistingOnes() throws Exception {
-        try (TestServer limited = TestServer.start("""
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                    max_presence_members: 2
-                """ + FAST_STOP);
+        try (TestServer limited = TestServer.start(apps(app(1, "max_presence_members: 2")) + FAST_STOP);
                 com.pusher.rest.Pusher http = limited.httpClient("app-1", "key-1", "secret-1");
                 Raw u1 = raw(limited, "key-1");
                 Raw u2 = raw(limited, "key-1");
@@ -416,13 +406,7 @@ class PresenceChannelTest {
 
     @Test
     void memberLimitRejectionOnAnEmptyChannelLeavesNoChannelBehind() throws Exception {
-        try (TestServer limited = TestServer.start("""
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                    max_presence_members: 1
-                """ + FAST_STOP);
+        try (TestServer limited = TestServer.start(apps(app(1, "max_presence_members: 1")) + FAST_STOP);
                 com.pusher.rest.Pusher http = limited.httpClient("app-1", "key-1", "secret-1");
                 Raw u1 = raw(limited, "key-1");
                 Raw u2 = raw(limited, "key-1")) {
@@ -442,13 +426,7 @@ class PresenceChannelTest {
 
     @Test
     void memberSizeLimitRejectsLargeUserInfo() throws Exception {
-        try (TestServer limited = TestServer.start("""
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                    max_presence_member_size: 32
-                """ + FAST_STOP);
+        try (TestServer limited = TestServer.start(apps(app(1, "max_presence_member_size: 32")) + FAST_STOP);
                 com.pusher.rest.Pusher http = limited.httpClient("app-1", "key-1", "secret-1");
                 Raw c = raw(limited, "key-1")) {
             String channel = presence();

@@ -12,6 +12,7 @@ import static dev.pushserver.channel.ChannelTestSupport.trigger;
 import static dev.pushserver.channel.ChannelTestSupport.unique;
 import static dev.pushserver.channel.ChannelTestSupport.untilSentinel;
 import static dev.pushserver.testing.Messages.subscribe;
+import static dev.pushserver.testing.Messages.subscribeSigned;
 import static dev.pushserver.testing.Messages.unsubscribe;
 import static dev.pushserver.testing.Signing.channelAuth;
 import static dev.pushserver.testing.Signing.hmacSha256Hex;
@@ -39,9 +40,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -51,21 +52,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class PublicPrivateChannelTest {
 
-    private static TestServer server;
+    @RegisterExtension
+    static final TestServer server = TestServer.perClass(TestServer.DEFAULT_APPS + FAST_STOP);
     private static com.pusher.rest.Pusher api;
 
     @BeforeAll
-    static void startServer() {
-        server = TestServer.start(TestServer.DEFAULT_APPS + FAST_STOP);
+    static void connectApi() {
         api = server.httpClient("app-1", "key-1", "secret-1");
-    }
-
-    @AfterAll
-    static void stopServer() {
-        quietly(api);
-        if (server != null) {
-            server.close();
-        }
     }
 
     // ---- public channels --------------------------------------------------------------------------------------
@@ -250,7 +243,7 @@ class PublicPrivateChannelTest {
     void rawPrivateSubscribeWithValidAuthSucceedsWithEmptyObjectString() throws Exception {
         String channel = "private-" + unique("p");
         try (Raw c = raw(server, "key-1")) {
-            JsonNode data = c.subscribeOk(subscribe(channel, channelAuth("key-1", "secret-1", c.socketId(), channel)),
+            JsonNode data = c.subscribeOk(subscribeSigned("key-1", "secret-1", c.socketId(), channel),
                     channel);
             assertThat(data.toString()).isEqualTo("{}");
             assertThat(occupied(api, channel)).isTrue();
@@ -303,7 +296,7 @@ class PublicPrivateChannelTest {
             assertThat(untilSentinel(c, api, control)).isEmpty();
 
             // the connection is still usable: a correct subscribe afterwards works
-            c.subscribeOk(subscribe(channel, channelAuth("key-1", "secret-1", c.socketId(), channel)), channel);
+            c.subscribeOk(subscribeSigned("key-1", "secret-1", c.socketId(), channel), channel);
         }
     }
 
@@ -381,10 +374,10 @@ class PublicPrivateChannelTest {
         String channel = "private-" + unique("p");
         String control = unique("control");
         try (Raw ok = raw(server, "key-1"); Raw denied = raw(server, "key-1")) {
-            ok.subscribeOk(subscribe(channel, channelAuth("key-1", "secret-1", ok.socketId(), channel)), channel);
+            ok.subscribeOk(subscribeSigned("key-1", "secret-1", ok.socketId(), channel), channel);
             denied.subscribeOk(subscribe(control), control);
             // denied replays ok's valid token: it is bound to ok's socket_id
-            denied.send(subscribe(channel, channelAuth("key-1", "secret-1", ok.socketId(), channel)));
+            denied.send(subscribeSigned("key-1", "secret-1", ok.socketId(), channel));
             assertThat(expectSubscribeRejected(denied, channel)).startsWith("Invalid signature");
             assertThat(subscriptionCount(api, channel)).isEqualTo(1);
 

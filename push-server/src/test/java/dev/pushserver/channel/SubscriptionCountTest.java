@@ -1,5 +1,7 @@
 package dev.pushserver.channel;
 
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
 import static dev.pushserver.testing.Messages.subscribePresence;
 import static dev.pushserver.testing.Messages.subscribeSigned;
 import static dev.pushserver.testing.Messages.subscribeWithoutAuth;
@@ -26,9 +28,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code pusher_internal:subscription_count} (reference §2.11) and {@code info=subscription_count} (§4.3, §4.5). */
 class SubscriptionCountTest {
@@ -36,28 +37,12 @@ class SubscriptionCountTest {
     static final String KEY = "key-1";
     static final String SECRET = "secret-1";
 
-    static final String APPS = """
-            apps:
-              - id: app-1
-                key: key-1
-                secret: secret-1
-                enable_subscription_count: true
-              - id: app-2
-                key: key-2
-                secret: secret-2
-            """;
+    static final String APPS = apps(
+            app(1, "enable_subscription_count: true"),
+            app(2));
 
-    TestServer server;
-
-    @BeforeEach
-    void start() {
-        server = TestServer.start(APPS);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(APPS);
 
     /** Next message must be the count event for the channel, with the count as a JSON string in data. */
     static void expectCount(Conn c, String channel, int n) throws Exception {

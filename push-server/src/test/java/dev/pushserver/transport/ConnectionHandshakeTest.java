@@ -1,5 +1,7 @@
 package dev.pushserver.transport;
 
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,24 +37,11 @@ class ConnectionHandshakeTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private static final String APPS = """
-            apps:
-              - id: app-1
-                key: key-1
-                secret: secret-1
-                enable_client_messages: true
-              - id: app-2
-                key: key-2
-                secret: secret-2
-              - id: app-3
-                key: key-3
-                secret: secret-3
-                enabled: false
-              - id: app-4
-                key: key-4
-                secret: secret-4
-                max_connections: 2
-            """;
+    private static final String APPS = apps(
+            app(1, "enable_client_messages: true"),
+            app(2),
+            app(3, "enabled: false"),
+            app(4, "max_connections: 2"));
 
     // ---- connection_established ---------------------------------------------------------------------------------
 

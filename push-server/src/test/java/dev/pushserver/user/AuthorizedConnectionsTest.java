@@ -1,5 +1,7 @@
 package dev.pushserver.user;
 
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
 import static dev.pushserver.testing.Messages.subscribe;
 import static dev.pushserver.testing.Messages.subscribePresence;
 import static dev.pushserver.testing.Messages.subscribeSigned;
@@ -18,9 +20,8 @@ import dev.pushserver.user.UserTestKit.Conn;
 import java.time.Duration;
 import java.util.List;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Authorized connections (reference §2.8, DOC-CH authorized-connections.md): with {@code require_authorization} a
@@ -32,30 +33,12 @@ class AuthorizedConnectionsTest {
     static final String KEY = "key-1";
     static final String SECRET = "secret-1";
 
-    static final String APPS = """
-            apps:
-              - id: app-1
-                key: key-1
-                secret: secret-1
-                require_authorization: true
-                authorization_timeout: 1
-              - id: app-2
-                key: key-2
-                secret: secret-2
-                authorization_timeout: 1
-            """;
+    static final String APPS = apps(
+            app(1, "require_authorization: true", "authorization_timeout: 1"),
+            app(2, "authorization_timeout: 1"));
 
-    TestServer server;
-
-    @BeforeEach
-    void start() {
-        server = TestServer.start(APPS);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(APPS);
 
     /** The connection gets pusher:error 4009 and a 4009 close, not much before the 1 s timeout. */
     private static void expectKicked(String what, Conn c, long openedAtNanos) throws Exception {

@@ -1,5 +1,7 @@
 package dev.pushserver.user;
 
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
 import static dev.pushserver.testing.Messages.signin;
 import static dev.pushserver.testing.Messages.signinMessage;
 import static dev.pushserver.testing.Messages.subscribe;
@@ -31,9 +33,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -47,29 +48,12 @@ class SigninTest {
     static final String SECRET = "secret-1";
     static final String USER_42 = "{\"id\":\"42\",\"user_info\":{\"name\":\"A\"}}";
 
-    static final String APPS = """
-            apps:
-              - id: app-1
-                key: key-1
-                secret: secret-1
-                enable_client_messages: true
-              - id: app-2
-                key: key-2
-                secret: secret-2
-                enable_user_authentication: false
-            """;
+    static final String APPS = apps(
+            app(1, "enable_client_messages: true"),
+            app(2, "enable_user_authentication: false"));
 
-    TestServer server;
-
-    @BeforeEach
-    void start() {
-        server = TestServer.start(APPS);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(APPS);
 
     @Test
     void rawSigninSucceedsAndEchoesTheExactUserDataString() throws Exception {

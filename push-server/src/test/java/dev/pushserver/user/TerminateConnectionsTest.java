@@ -1,5 +1,7 @@
 package dev.pushserver.user;
 
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
 import static dev.pushserver.testing.Messages.subscribePresence;
 import static dev.pushserver.testing.Messages.subscribeWithoutAuth;
 import static dev.pushserver.user.UserTestKit.api;
@@ -15,9 +17,8 @@ import dev.pushserver.user.UserTestKit.Conn;
 import java.time.Duration;
 import java.util.List;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code POST /apps/{id}/users/{user_id}/terminate_connections} (reference §4.7, §2.8). */
 class TerminateConnectionsTest {
@@ -25,27 +26,12 @@ class TerminateConnectionsTest {
     static final String KEY = "key-1";
     static final String SECRET = "secret-1";
 
-    static final String APPS = """
-            apps:
-              - id: app-1
-                key: key-1
-                secret: secret-1
-              - id: app-2
-                key: key-2
-                secret: secret-2
-            """;
+    static final String APPS = apps(
+            app(1),
+            app(2));
 
-    TestServer server;
-
-    @BeforeEach
-    void start() {
-        server = TestServer.start(APPS);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(APPS);
 
     private JsonNode terminate(String appId, String key, String secret, String userId) throws Exception {
         return ok(api(server, appId, key, secret).post("/users/" + userId + "/terminate_connections", "{}"));

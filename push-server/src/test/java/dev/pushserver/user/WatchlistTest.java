@@ -1,5 +1,7 @@
 package dev.pushserver.user;
 
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
 import static dev.pushserver.user.UserTestKit.data;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,39 +13,19 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code pusher_internal:watchlist_events} (reference §2.8, §2.9). */
 class WatchlistTest {
 
-    static final String APPS = """
-            apps:
-              - id: app-1
-                key: key-1
-                secret: secret-1
-              - id: app-2
-                key: key-2
-                secret: secret-2
-                max_watchlist_size: 2
-              - id: app-3
-                key: key-3
-                secret: secret-3
-                enable_watchlist_events: false
-            """;
+    static final String APPS = apps(
+            app(1),
+            app(2, "max_watchlist_size: 2"),
+            app(3, "enable_watchlist_events: false"));
 
-    TestServer server;
-
-    @BeforeEach
-    void start() {
-        server = TestServer.start(APPS);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(APPS);
 
     /** A watchlist_events message as name -> user ids, checking the wire shape on the way. */
     static Map<String, List<String>> watchlist(JsonNode m) throws Exception {
