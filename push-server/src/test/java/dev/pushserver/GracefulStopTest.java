@@ -5,11 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.pusher.client.Pusher;
-import com.pusher.client.PusherOptions;
-import com.pusher.client.connection.ConnectionEventListener;
 import com.pusher.client.connection.ConnectionState;
-import com.pusher.client.connection.ConnectionStateChange;
 import dev.pushserver.config.ConfigLoader;
+import dev.pushserver.testing.ConnectionRecorder;
 import dev.pushserver.testing.FrameSocket;
 import dev.pushserver.testing.RawClient;
 import dev.pushserver.testing.TestServer;
@@ -23,9 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -107,27 +102,18 @@ class GracefulStopTest {
         PushServer second = null;
         int port = first.port();
         // retry every second (default: 1, 4, 9 ... s) so the test does not wait for a late attempt
-        Pusher pusher = new Pusher("key-1", new PusherOptions().setHost("127.0.0.1").setWsPort(port)
-                .setUseTLS(false).setMaxReconnectGapInSeconds(1));
-        List<ConnectionState> states = new CopyOnWriteArrayList<>();
-        BlockingQueue<String> errors = new LinkedBlockingQueue<>();
-        pusher.connect(new ConnectionEventListener() {
-            @Override
-            public void onConnectionStateChange(ConnectionStateChange change) {
-                states.add(change.getCurrentState());
-            }
-
-            @Override
-            public void onError(String message, String code, Exception e) {
-                errors.add(code + "|" + message);
-            }
-        }, ConnectionState.ALL);
+        Pusher pusher = new Pusher("key-1", TestServer.clientOptions(port).setMaxReconnectGapInSeconds(1));
+        ConnectionRecorder connection = new ConnectionRecorder();
+        List<ConnectionState> states = connection.states();
+        pusher.connect(connection, ConnectionState.ALL);
         try {
             Awaitility.await().atMost(Duration.ofSeconds(5))
                     .until(() -> pusher.getConnection().getState() == ConnectionState.CONNECTED);
             String firstSocketId = pusher.getConnection().getSocketId();
             first.stop();
-            assertThat(errors.poll(5, TimeUnit.SECONDS)).as("onError from pusher:error").startsWith("4200|");
+            ConnectionRecorder.Error error = connection.nextError(5);
+            assertThat(error).as("onError from pusher:error").isNotNull();
+            assertThat(error.code()).as("onError from pusher:error: %s", error).isEqualTo("4200");
             Awaitility.await().atMost(Duration.ofSeconds(5))
                     .until(() -> states.contains(ConnectionState.RECONNECTING));
             assertThat(states).as("4200 must not make the client give up").doesNotContain(ConnectionState.DISCONNECTED);

@@ -6,14 +6,15 @@ import static dev.pushserver.api.ApiSupport.single;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.pusher.rest.data.Result;
+import dev.pushserver.testing.SignedRequest;
+import dev.pushserver.testing.Signing;
 import dev.pushserver.testing.TestServer;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Request signing on the wire (reference §4.2): every wrong part is a 401 with a JSON error that names it, and the
@@ -22,21 +23,12 @@ import org.junit.jupiter.api.Test;
  */
 class ApiAuthTest {
 
-    static TestServer server;
+    @RegisterExtension
+    static final TestServer server = TestServer.perClass(TestServer.DEFAULT_APPS);
     static final AtomicInteger CHANNELS = new AtomicInteger();
 
     String channel;
     Subscriber sub;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
 
     @BeforeEach
     void subscribe() throws Exception {
@@ -179,7 +171,7 @@ class ApiAuthTest {
     @Test
     void bodyChangedAfterSigningIs401() throws Exception {
         String signedBody = single("x", channel, "d").toString();
-        String md5 = SignedRequest.md5Hex(signedBody.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String md5 = Signing.md5Hex(signedBody.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         SignedRequest.Response r = SignedRequest.post(port(), EVENTS, single("tampered", channel, "d").toString())
                 .bodyMd5(md5).send();
         assertRejected(r, 401, "body_md5");
@@ -206,7 +198,7 @@ class ApiAuthTest {
     void signatureForAnotherMethodIs401() throws Exception {
         // a GET whose signature was computed for POST: the method is part of the signed string
         SignedRequest get = SignedRequest.get(port(), "/apps/app-1/channels").timestamp(now());
-        String postSignature = SignedRequest.hmacSha256Hex("secret-1",
+        String postSignature = Signing.hmacSha256Hex("secret-1",
                 SignedRequest.stringToSign("POST", "/apps/app-1/channels", withoutSignature(get)));
         SignedRequest.Response r = get.signature(postSignature).send();
         assertThat(r.status()).as("%s", r).isEqualTo(401);

@@ -5,9 +5,12 @@ import static dev.pushserver.api.ApiSupport.assertNothingDelivered;
 import static dev.pushserver.api.ApiSupport.event;
 import static dev.pushserver.api.ApiSupport.single;
 import static dev.pushserver.api.ApiSupport.trigger;
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pushserver.testing.SignedRequest;
 import dev.pushserver.testing.TestServer;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -19,11 +22,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Rejected HTTP API requests (reference §4.1, §4.3, §6): each gets the documented status and a JSON
@@ -32,21 +34,12 @@ import org.junit.jupiter.api.Test;
  */
 class ApiErrorsTest {
 
-    static TestServer server;
+    @RegisterExtension
+    static final TestServer server = TestServer.perClass(TestServer.DEFAULT_APPS);
     static final AtomicInteger CHANNELS = new AtomicInteger();
 
     String channel;
     Subscriber sub;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
 
     @BeforeEach
     void subscribe() throws Exception {
@@ -260,17 +253,8 @@ class ApiErrorsTest {
 
     @Test
     void configuredLimitsAreEnforced() throws Exception {
-        try (TestServer small = TestServer.start("""
-                max_request_body_size: 2048
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                    max_event_payload: 100
-                    max_channels_per_trigger: 3
-                    max_channel_name_length: 20
-                    max_event_name_length: 10
-                """);
+        try (TestServer small = TestServer.start("max_request_body_size: 2048\n" + apps(app(1, "max_event_payload: 100",
+                "max_channels_per_trigger: 3", "max_channel_name_length: 20", "max_event_name_length: 10")));
                 Subscriber s = Subscriber.connect(small).subscribe("small")) {
             int p = small.apiPort();
             assertThat(trigger(p, single("e", "small", "x".repeat(100)).toString()).status()).isEqualTo(200);
@@ -289,13 +273,7 @@ class ApiErrorsTest {
 
     @Test
     void requestBodyOverMaxRequestBodySizeIs413Json() throws Exception {
-        try (TestServer small = TestServer.start("""
-                max_request_body_size: 2048
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                """);
+        try (TestServer small = TestServer.start("max_request_body_size: 2048\n" + apps(app(1)));
                 Subscriber s = Subscriber.connect(small).subscribe("body")) {
             // repeated: a server that closes before reading the body loses its 413 to a TCP reset now and then
             List<String> failures = new ArrayList<>();
@@ -317,13 +295,7 @@ class ApiErrorsTest {
 
     @Test
     void oversizeBodyAnswerLeavesTheConnectionUsableOrSaysItIsClosed() throws Exception {
-        try (TestServer small = TestServer.start("""
-                max_request_body_size: 2048
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                """);
+        try (TestServer small = TestServer.start("max_request_body_size: 2048\n" + apps(app(1)));
                 Socket socket = new Socket("127.0.0.1", small.apiPort())) {
             socket.setSoTimeout(5_000);
             byte[] body = event("e", List.of("body"), "x".repeat(4000)).toString().getBytes(StandardCharsets.UTF_8);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pushserver.testing.SignedRequest;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 

@@ -4,36 +4,33 @@ import static dev.pushserver.api.ApiSupport.BATCH;
 import static dev.pushserver.api.ApiSupport.assertNothingDelivered;
 import static dev.pushserver.api.ApiSupport.batch;
 import static dev.pushserver.api.ApiSupport.single;
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.pusher.rest.data.Event;
 import com.pusher.rest.data.Result;
+import dev.pushserver.testing.SignedRequest;
 import dev.pushserver.testing.TestServer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code POST /apps/{id}/batch_events} (reference §4.4): order, info, limits, all-or-nothing validation. */
 class BatchApiTest {
 
-    static TestServer server;
+    @RegisterExtension
+    static final TestServer server = TestServer.perClass(TestServer.DEFAULT_APPS);
     static com.pusher.rest.Pusher sdk;
 
     @BeforeAll
-    static void start() {
-        server = TestServer.start();
+    static void connectSdk() {
         sdk = server.httpClient("app-1", "key-1", "secret-1");
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        sdk.close();
-        server.close();
     }
 
     static int port() {
@@ -135,13 +132,7 @@ class BatchApiTest {
 
     @Test
     void configuredBatchLimitIsEnforced() throws Exception {
-        try (TestServer small = TestServer.start("""
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                    max_events_per_batch: 3
-                """);
+        try (TestServer small = TestServer.start(apps(app(1, "max_events_per_batch: 3")));
                 Subscriber s = Subscriber.connect(small).subscribe("b-small")) {
             SignedRequest.Response four = SignedRequest.post(small.apiPort(), BATCH,
                     batch(items("b-small", 4)).toString()).send();

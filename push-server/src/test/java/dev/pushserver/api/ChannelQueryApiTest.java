@@ -4,32 +4,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.pusher.rest.data.Result;
+import dev.pushserver.testing.SignedRequest;
 import dev.pushserver.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Channel queries (reference §4.5): channel list, one channel, presence users. A fresh server per test. */
 class ChannelQueryApiTest {
 
-    TestServer server;
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(TestServer.DEFAULT_APPS);
     com.pusher.rest.Pusher sdk;
 
     @BeforeEach
-    void start() {
-        server = TestServer.start();
+    void connectSdk() {
         sdk = server.httpClient("app-1", "key-1", "secret-1");
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        sdk.close();
-        server.close();
     }
 
     static JsonNode json(String s) throws Exception {

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.pusher.rest.data.Result;
 import dev.pushserver.testing.RawClient;
+import dev.pushserver.testing.SignedRequest;
 import dev.pushserver.testing.TestServer;
 import java.net.ServerSocket;
 import java.net.URI;

@@ -8,6 +8,8 @@ import dev.pushserver.app.App;
 import dev.pushserver.config.AppConfig;
 import dev.pushserver.config.ConfigLoader;
 import dev.pushserver.protocol.Signatures;
+import dev.pushserver.testing.SignedRequest;
+import dev.pushserver.testing.Signing;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -47,7 +49,7 @@ class RequestSigningTest {
         q.put("auth_key", KEY);
         q.put("auth_timestamp", Long.toString(TS));
         assertThat(SignedRequest.stringToSign("POST", "/apps/3/events", q)).isEqualTo(toSign);
-        assertThat(SignedRequest.hmacSha256Hex(SECRET, toSign)).isEqualTo(POST_SIGNATURE);
+        assertThat(Signing.hmacSha256Hex(SECRET, toSign)).isEqualTo(POST_SIGNATURE);
     }
 
     @Test

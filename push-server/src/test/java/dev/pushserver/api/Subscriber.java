@@ -3,9 +3,10 @@ package dev.pushserver.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.pusher.rest.data.PresenceUser;
+import dev.pushserver.testing.Messages;
 import dev.pushserver.testing.RawClient;
+import dev.pushserver.testing.SignedRequest;
 import dev.pushserver.testing.TestServer;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,20 +45,18 @@ final class Subscriber implements AutoCloseable {
 
     /** Subscribes to a presence channel as {@code userId} (a String, or a Number as the SDK allows). */
     Subscriber subscribe(String channel, Object userId) throws Exception {
-        ObjectNode data = SignedRequest.JSON.createObjectNode().put("channel", channel);
+        String auth = null;
+        String channelData = null;
         if (channel.startsWith("presence-")) {
             PresenceUser user = userId instanceof Number n ? new PresenceUser(n, Map.of("name", "user " + n))
                     : new PresenceUser((String) userId, Map.of("name", "user " + userId));
-            String auth = signer.authenticate(socketId, channel, user);
-            JsonNode a = SignedRequest.JSON.readTree(auth);
-            data.put("auth", a.get("auth").asText()).put("channel_data", a.get("channel_data").asText());
+            JsonNode a = SignedRequest.JSON.readTree(signer.authenticate(socketId, channel, user));
+            auth = a.get("auth").asText();
+            channelData = a.get("channel_data").asText();
         } else if (channel.startsWith("private-")) {
-            JsonNode a = SignedRequest.JSON.readTree(signer.authenticate(socketId, channel));
-            data.put("auth", a.get("auth").asText());
+            auth = SignedRequest.JSON.readTree(signer.authenticate(socketId, channel)).get("auth").asText();
         }
-        ObjectNode msg = SignedRequest.JSON.createObjectNode().put("event", "pusher:subscribe");
-        msg.set("data", data);
-        ws.send(msg.toString());
+        ws.send(Messages.subscribe(channel, auth, channelData));
         JsonNode ok = ws.nextEvent("pusher_internal:subscription_succeeded");
         assertThat(ok.path("channel").asText()).isEqualTo(channel);
         return this;
@@ -66,17 +65,13 @@ final class Subscriber implements AutoCloseable {
     /** pusher:signin as {@code userId} (user authentication, reference §2.8), signed like an app backend. */
     Subscriber signIn(String userId, String key, String secret) throws Exception {
         String userData = SignedRequest.JSON.createObjectNode().put("id", userId).toString();
-        String auth = key + ":" + SignedRequest.hmacSha256Hex(secret, socketId + "::user::" + userData);
-        ObjectNode data = SignedRequest.JSON.createObjectNode().put("auth", auth).put("user_data", userData);
-        ObjectNode msg = SignedRequest.JSON.createObjectNode().put("event", "pusher:signin");
-        msg.set("data", data);
-        ws.send(msg.toString());
+        ws.send(Messages.signin(key, secret, socketId, userData));
         ws.nextEvent("pusher:signin_success");
         return this;
     }
 
     void unsubscribe(String channel) {
-        ws.send("{\"event\":\"pusher:unsubscribe\",\"data\":{\"channel\":\"" + channel + "\"}}");
+        ws.send(Messages.unsubscribe(channel));
     }
 
     /** The next channel event (skips pusher: and pusher_internal: messages); fails after 5 s. */

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.pusher.rest.data.Result;
+import dev.pushserver.testing.SignedRequest;
 import dev.pushserver.testing.TestServer;
 import java.time.Duration;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code POST /apps/{id}/users/{user_id}/terminate_connections} (reference §4.7): every connection that is signed in,
@@ -18,17 +18,8 @@ import org.junit.jupiter.api.Test;
  */
 class TerminateConnectionsTest {
 
-    TestServer server;
-
-    @BeforeEach
-    void start() {
-        server = TestServer.start();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(TestServer.DEFAULT_APPS);
 
     SignedRequest.Response terminate(String appId, String key, String secret, String userId) {
         return SignedRequest.post(server.apiPort(), "/apps/" + appId + "/users/" + userId + "/terminate_connections",

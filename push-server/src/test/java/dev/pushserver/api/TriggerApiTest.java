@@ -8,29 +8,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.pusher.rest.data.Result;
+import dev.pushserver.testing.SignedRequest;
 import dev.pushserver.testing.TestServer;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code POST /apps/{id}/events} (reference §4.3, §2.6) with the official SDK and raw requests. */
 class TriggerApiTest {
 
-    static TestServer server;
+    @RegisterExtension
+    static final TestServer server = TestServer.perClass(TestServer.DEFAULT_APPS);
     static com.pusher.rest.Pusher sdk;
 
     @BeforeAll
-    static void start() {
-        server = TestServer.start();
+    static void connectSdk() {
         sdk = server.httpClient("app-1", "key-1", "secret-1");
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        sdk.close();
-        server.close();
     }
 
     static int port() {

@@ -1,30 +1,35 @@
 package dev.pushserver.channel;
 
 import static dev.pushserver.channel.ChannelTestSupport.FAST_STOP;
-import static dev.pushserver.channel.ChannelTestSupport.auth;
-import static dev.pushserver.channel.ChannelTestSupport.clientEvent;
 import static dev.pushserver.channel.ChannelTestSupport.expectSubscribeRejected;
 import static dev.pushserver.channel.ChannelTestSupport.httpGet;
 import static dev.pushserver.channel.ChannelTestSupport.occupied;
 import static dev.pushserver.channel.ChannelTestSupport.raw;
-import static dev.pushserver.channel.ChannelTestSupport.subscribe;
 import static dev.pushserver.channel.ChannelTestSupport.subscriptionCount;
 import static dev.pushserver.channel.ChannelTestSupport.trigger;
 import static dev.pushserver.channel.ChannelTestSupport.untilSentinel;
 import static dev.pushserver.channel.ChannelTestSupport.userCount;
 import static dev.pushserver.channel.ChannelTestSupport.users;
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
+import static dev.pushserver.testing.Messages.clientEvent;
+import static dev.pushserver.testing.Messages.subscribe;
+import static dev.pushserver.testing.Messages.subscribePresence;
+import static dev.pushserver.testing.Messages.subscribeSigned;
+import static dev.pushserver.testing.Signing.channelAuth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.pusher.rest.data.Result;
 import dev.pushserver.channel.ChannelTestSupport.Raw;
+import dev.pushserver.testing.Messages;
 import dev.pushserver.testing.TestServer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Apps are tenants: the same channel name in two apps is two channels. Events, counts, channel lists, presence
@@ -33,35 +38,18 @@ import org.junit.jupiter.api.Test;
  */
 class AppIsolationTest {
 
-    private TestServer server;
+    // both apps allow client events here, so only isolation can stop them
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(apps(
+            app(1, "enable_client_messages: true"),
+            app(2, "enable_client_messages: true")) + FAST_STOP);
     private com.pusher.rest.Pusher api1;
     private com.pusher.rest.Pusher api2;
 
     @BeforeEach
-    void start() {
-        // both apps allow client events here, so only isolation can stop them
-        server = TestServer.start("""
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                    enable_client_messages: true
-                  - id: app-2
-                    key: key-2
-                    secret: secret-2
-                    enable_client_messages: true
-                """ + FAST_STOP);
+    void connectApis() {
         api1 = server.httpClient("app-1", "key-1", "secret-1");
         api2 = server.httpClient("app-2", "key-2", "secret-2");
-    }
-
-    @AfterEach
-    void stop() {
-        ChannelTestSupport.quietly(api1);
-        ChannelTestSupport.quietly(api2);
-        if (server != null) {
-            server.close();
-        }
     }
 
     private static List<String> channelNames(com.pusher.rest.Pusher api) throws Exception {
@@ -103,7 +91,7 @@ class AppIsolationTest {
             assertThat(occupied(api1, "only-two")).isFalse();
 
             // leaving in app-2 does not touch app-1's channel of the same name
-            c.send(ChannelTestSupport.unsubscribe("shared"));
+            c.send(Messages.unsubscribe("shared"));
             c.untilPong();
             assertThat(occupied(api2, "shared")).isFalse();
             assertThat(subscriptionCount(api1, "shared")).isEqualTo(2);
@@ -118,16 +106,15 @@ class AppIsolationTest {
             String cdA = "{\"user_id\":\"alice\"}";
             String cdB = "{\"user_id\":\"bob\"}";
             String cdC = "{\"user_id\":\"carol\"}";
-            JsonNode a = alice.subscribeOk(subscribe(channel, auth("key-1", "secret-1", alice.socketId(), channel,
-                    cdA), cdA), channel);
+            JsonNode a = alice.subscribeOk(subscribePresence("key-1", "secret-1", alice.socketId(), channel, cdA),
+                    channel);
             assertThat(a.path("presence").path("count").asInt()).isEqualTo(1);
             alice.untilPong();
-            JsonNode b = bob.subscribeOk(subscribe(channel, auth("key-2", "secret-2", bob.socketId(), channel, cdB),
-                    cdB), channel);
+            JsonNode b = bob.subscribeOk(subscribePresence("key-2", "secret-2", bob.socketId(), channel, cdB), channel);
             assertThat(b.path("presence").path("ids").toString()).isEqualTo("[\"bob\"]");
             assertThat(b.path("presence").path("count").asInt()).isEqualTo(1);
             bob.untilPong();
-            carol.subscribeOk(subscribe(channel, auth("key-2", "secret-2", carol.socketId(), channel, cdC), cdC),
+            carol.subscribeOk(subscribePresence("key-2", "secret-2", carol.socketId(), channel, cdC),
                     channel);
             carol.untilPong();
             bob.expectEvent("pusher_internal:member_added");
@@ -148,9 +135,9 @@ class AppIsolationTest {
     void clientEventsStayInTheirApp() throws Exception {
         String channel = "private-chat";
         try (Raw sender = raw(server, "key-1"); Raw mate = raw(server, "key-1"); Raw stranger = raw(server, "key-2")) {
-            sender.subscribeOk(subscribe(channel, auth("key-1", "secret-1", sender.socketId(), channel)), channel);
-            mate.subscribeOk(subscribe(channel, auth("key-1", "secret-1", mate.socketId(), channel)), channel);
-            stranger.subscribeOk(subscribe(channel, auth("key-2", "secret-2", stranger.socketId(), channel)),
+            sender.subscribeOk(subscribeSigned("key-1", "secret-1", sender.socketId(), channel), channel);
+            mate.subscribeOk(subscribeSigned("key-1", "secret-1", mate.socketId(), channel), channel);
+            stranger.subscribeOk(subscribeSigned("key-2", "secret-2", stranger.socketId(), channel),
                     channel);
             sender.send(clientEvent("client-hello", channel, "{}"));
             mate.expectEvent("client-hello");
@@ -163,18 +150,18 @@ class AppIsolationTest {
         String channel = "private-vault";
         try (Raw c = raw(server, "key-2")) {
             // signed with app-1's secret, whichever key is put in front
-            c.send(subscribe(channel, auth("key-2", "secret-1", c.socketId(), channel)));
+            c.send(subscribeSigned("key-2", "secret-1", c.socketId(), channel));
             assertThat(expectSubscribeRejected(c, channel)).startsWith("Invalid signature");
-            c.send(subscribe(channel, auth("key-1", "secret-1", c.socketId(), channel)));
+            c.send(subscribeSigned("key-1", "secret-1", c.socketId(), channel));
             assertThat(expectSubscribeRejected(c, channel)).startsWith("Invalid key in subscription auth data");
             String cd = "{\"user_id\":\"u\"}";
-            c.send(subscribe("presence-x", auth("key-2", "secret-1", c.socketId(), "presence-x", cd), cd));
+            c.send(subscribe("presence-x", channelAuth("key-2", "secret-1", c.socketId(), "presence-x", cd), cd));
             expectSubscribeRejected(c, "presence-x");
             assertThat(occupied(api2, channel)).isFalse();
             assertThat(occupied(api2, "presence-x")).isFalse();
             assertThat(occupied(api1, channel)).isFalse();
             // the right secret works on the same connection
-            c.subscribeOk(subscribe(channel, auth("key-2", "secret-2", c.socketId(), channel)), channel);
+            c.subscribeOk(subscribeSigned("key-2", "secret-2", c.socketId(), channel), channel);
         }
     }
 

@@ -1,15 +1,17 @@
 package dev.pushserver.channel;
 
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
+import static dev.pushserver.testing.Messages.subscribe;
+import static dev.pushserver.testing.Messages.subscribePresence;
+import static dev.pushserver.testing.Messages.subscribeSigned;
+import static dev.pushserver.testing.Messages.subscribeWithoutAuth;
+import static dev.pushserver.testing.Signing.channelAuth;
 import static dev.pushserver.user.UserTestKit.api;
 import static dev.pushserver.user.UserTestKit.b64;
-import static dev.pushserver.user.UserTestKit.channelAuth;
 import static dev.pushserver.user.UserTestKit.data;
 import static dev.pushserver.user.UserTestKit.ok;
 import static dev.pushserver.user.UserTestKit.sharedSecret;
-import static dev.pushserver.user.UserTestKit.subscribe;
-import static dev.pushserver.user.UserTestKit.subscribePresence;
-import static dev.pushserver.user.UserTestKit.subscribePublic;
-import static dev.pushserver.user.UserTestKit.subscribeSigned;
 import static dev.pushserver.user.UserTestKit.triggerBody;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,9 +24,10 @@ import com.pusher.client.channel.PrivateEncryptedChannel;
 import com.pusher.client.channel.PrivateEncryptedChannelEventListener;
 import com.pusher.client.channel.PusherEvent;
 import com.pusher.rest.data.Result;
+import dev.pushserver.testing.Messages;
 import dev.pushserver.testing.TestServer;
-import dev.pushserver.user.UserTestKit;
 import dev.pushserver.user.UserTestKit.Conn;
+import dev.pushserver.user.UserTestKit;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -35,9 +38,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Cache channels (reference §2.10, §4.5 info=cache, DOC-CH cache-channels.md). */
 class CacheChannelTest {
@@ -46,35 +49,18 @@ class CacheChannelTest {
     static final String SECRET = "secret-1";
     static final byte[] MASTER_KEY = "fedcba9876543210fedcba9876543210".getBytes(StandardCharsets.US_ASCII);
 
-    static final String APPS = """
-            apps:
-              - id: app-1
-                key: key-1
-                secret: secret-1
-                enable_client_messages: true
-              - id: app-2
-                key: key-2
-                secret: secret-2
-                cache_ttl: 1
-              - id: app-3
-                key: key-3
-                secret: secret-3
-                enable_cache_channels: false
-                enable_client_messages: true
-            """;
+    static final String APPS = apps(
+            app(1, "enable_client_messages: true"),
+            app(2, "cache_ttl: 1"),
+            app(3, "enable_cache_channels: false", "enable_client_messages: true"));
 
-    TestServer server;
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(APPS);
     com.pusher.rest.Pusher sdk;
 
     @BeforeEach
     void start() {
-        server = TestServer.start(APPS);
         sdk = api(server, "app-1", KEY, SECRET);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
     }
 
     private void trigger(com.pusher.rest.Pusher api, String channel, String event, String data) throws Exception {
@@ -111,13 +97,13 @@ class CacheChannelTest {
         trigger(sdk, "cache-x", "price", "{\"v\":1}");
         trigger(sdk, "cache-x", "price", "{\"v\":2}");
         try (Conn a = Conn.open(server, KEY); Conn b = Conn.open(server, KEY)) {
-            a.send(subscribePublic("cache-x"));
+            a.send(subscribeWithoutAuth("cache-x"));
             expectReplay(a, "cache-x", "price", "{\"v\":2}");
             a.expectOnlyPong();
             // a live event updates the cache for the next subscriber
             trigger(sdk, "cache-x", "other", "plain text");
             a.expect("other", "cache-x");
-            b.send(subscribePublic("cache-x"));
+            b.send(subscribeWithoutAuth("cache-x"));
             expectReplay(b, "cache-x", "other", "plain text");
         }
     }
@@ -125,7 +111,7 @@ class CacheChannelTest {
     @Test
     void javaClientReceivesTheCachedEventAndCacheMiss() throws Exception {
         trigger(sdk, "cache-hit", "price", "{\"v\":7}");
-        Pusher client = UserTestKit.javaClient(server, KEY, null, null);
+        Pusher client = server.pusherClient(KEY, null, null);
         BlockingQueue<String> got = new LinkedBlockingQueue<>();
         try {
             UserTestKit.connectAndWait(client);
@@ -144,7 +130,7 @@ class CacheChannelTest {
     @Test
     void emptyCacheChannelSendsCacheMiss() throws Exception {
         try (Conn a = Conn.open(server, KEY)) {
-            a.send(subscribePublic("cache-empty"));
+            a.send(subscribeWithoutAuth("cache-empty"));
             expectMiss(a, "cache-empty");
             a.expectOnlyPong();
         }
@@ -182,7 +168,7 @@ class CacheChannelTest {
                 c.send(subscribeSigned(KEY, SECRET, c.socketId(), "private-cache-chat"));
                 expectMiss(c, "private-cache-chat");
             }
-            a.send(UserTestKit.clientEvent("private-cache-chat", "client-typing", "{\"who\":\"a\"}"));
+            a.send(Messages.clientEventWithStringData("client-typing", "private-cache-chat", "{\"who\":\"a\"}"));
             JsonNode relayed = b.expect("client-typing", "private-cache-chat");
             assertThat(data(relayed).get("who").asText()).isEqualTo("a");
 
@@ -198,7 +184,7 @@ class CacheChannelTest {
         try (Conn a = Conn.open(server, KEY); Conn late = Conn.open(server, KEY)) {
             a.send(subscribeSigned(KEY, SECRET, a.socketId(), "private-cache-doc"));
             expectReplay(a, "private-cache-doc", "server-state", "s1");
-            a.send(UserTestKit.clientEvent("private-cache-doc", "client-edit", "c1"));
+            a.send(Messages.clientEventWithStringData("client-edit", "private-cache-doc", "c1"));
             a.expectOnlyPong();
             late.send(subscribeSigned(KEY, SECRET, late.socketId(), "private-cache-doc"));
             expectReplay(late, "private-cache-doc", "server-state", "s1");
@@ -208,12 +194,12 @@ class CacheChannelTest {
     @Test
     void clientEventsOnPublicCacheChannelsAreRejectedAndNotCached() throws Exception {
         try (Conn a = Conn.open(server, KEY); Conn b = Conn.open(server, KEY)) {
-            a.send(subscribePublic("cache-pub"));
+            a.send(subscribeWithoutAuth("cache-pub"));
             expectMiss(a, "cache-pub");
-            a.send(UserTestKit.clientEvent("cache-pub", "client-x", "{}"));
+            a.send(Messages.clientEventWithStringData("client-x", "cache-pub", "{}"));
             JsonNode err = a.expect("pusher:error", null);
             assertThat(err.get("data").get("code").isNull()).as("non-fatal: %s", err).isTrue();
-            b.send(subscribePublic("cache-pub"));
+            b.send(subscribeWithoutAuth("cache-pub"));
             expectMiss(b, "cache-pub");
         }
     }
@@ -228,7 +214,7 @@ class CacheChannelTest {
         Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
                 .until(() -> cacheInfo(api2, "cache-short").get("cache").isNull());
         try (Conn a = Conn.open(server, "key-2")) {
-            a.send(subscribePublic("cache-short"));
+            a.send(subscribeWithoutAuth("cache-short"));
             expectMiss(a, "cache-short");
         }
     }
@@ -240,7 +226,7 @@ class CacheChannelTest {
         // let the 1 s TTL pass without touching the entry (a plain wait: there is nothing to poll)
         Thread.sleep(1300);
         try (Conn a = Conn.open(server, "key-2")) {
-            a.send(subscribePublic("cache-short2"));
+            a.send(subscribeWithoutAuth("cache-short2"));
             expectMiss(a, "cache-short2");
         }
     }
@@ -260,7 +246,7 @@ class CacheChannelTest {
         assertThat(full.get("cache").get("ttl").asInt()).isBetween(1790, 1800);
 
         try (Conn a = Conn.open(server, KEY)) {
-            a.send(subscribePublic("cache-q"));
+            a.send(subscribeWithoutAuth("cache-q"));
             expectReplay(a, "cache-q", "state", "{\"n\":1}");
             assertThat(cacheInfo(sdk, "cache-q").get("occupied").asBoolean()).isTrue();
         }
@@ -285,9 +271,9 @@ class CacheChannelTest {
         Result r2 = sdk.post("/events", triggerBody("cache-big2", "huge", big));
         assertThat(r2.getHttpStatus()).isEqualTo(413);
         try (Conn a = Conn.open(server, KEY)) {
-            a.send(subscribePublic("cache-big2"));
+            a.send(subscribeWithoutAuth("cache-big2"));
             expectMiss(a, "cache-big2");
-            a.send(subscribePublic("cache-big"));
+            a.send(subscribeWithoutAuth("cache-big"));
             expectReplay(a, "cache-big", "small", "before");
         }
     }
@@ -312,7 +298,7 @@ class CacheChannelTest {
         batch.addObject().put("name", "b").put("channel", "cache-b3").put("data", "two");
         assertThat(ok(sdk.post("/batch_events", body.toString())).toString()).isEqualTo("{}");
         try (Conn a = Conn.open(server, KEY)) {
-            a.send(subscribePublic("cache-b3"));
+            a.send(subscribeWithoutAuth("cache-b3"));
             expectReplay(a, "cache-b3", "b", "two");
         }
     }
@@ -322,7 +308,7 @@ class CacheChannelTest {
         String max = "y".repeat(10_240);
         trigger(sdk, "cache-max", "full", max);
         try (Conn a = Conn.open(server, KEY)) {
-            a.send(subscribePublic("cache-max"));
+            a.send(subscribeWithoutAuth("cache-max"));
             expectReplay(a, "cache-max", "full", max);
         }
     }
@@ -332,9 +318,9 @@ class CacheChannelTest {
         com.pusher.rest.Pusher api3 = api(server, "app-3", "key-3", "secret-3");
         trigger(api3, "cache-off", "state", "s");
         try (Conn a = Conn.open(server, "key-3")) {
-            a.send(subscribePublic("cache-off"));
+            a.send(subscribeWithoutAuth("cache-off"));
             a.expect("pusher_internal:subscription_succeeded", "cache-off");
-            a.send(subscribePublic("cache-never"));
+            a.send(subscribeWithoutAuth("cache-never"));
             a.expect("pusher_internal:subscription_succeeded", "cache-never");
             a.expectOnlyPong();
             // they still work as ordinary channels
@@ -358,8 +344,8 @@ class CacheChannelTest {
         encrypting.setEncrypted(false);
         encrypting.setRequestTimeout(20_000);
 
-        Pusher first = UserTestKit.javaClient(server, KEY, authorizer, null);
-        Pusher second = UserTestKit.javaClient(server, KEY, authorizer, null);
+        Pusher first = server.pusherClient(KEY, authorizer, null);
+        Pusher second = server.pusherClient(KEY, authorizer, null);
         BlockingQueue<String> got1 = new LinkedBlockingQueue<>();
         BlockingQueue<String> got2 = new LinkedBlockingQueue<>();
         List<String> failures = new CopyOnWriteArrayList<>();

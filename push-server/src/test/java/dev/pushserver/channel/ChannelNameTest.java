@@ -2,11 +2,12 @@ package dev.pushserver.channel;
 
 import static dev.pushserver.channel.ChannelTestSupport.FAST_STOP;
 import static dev.pushserver.channel.ChannelTestSupport.assertPerRequestError;
-import static dev.pushserver.channel.ChannelTestSupport.auth;
 import static dev.pushserver.channel.ChannelTestSupport.httpGet;
-import static dev.pushserver.channel.ChannelTestSupport.quietly;
 import static dev.pushserver.channel.ChannelTestSupport.raw;
-import static dev.pushserver.channel.ChannelTestSupport.subscribe;
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
+import static dev.pushserver.testing.Messages.subscribe;
+import static dev.pushserver.testing.Messages.subscribeSigned;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,9 +15,9 @@ import dev.pushserver.channel.ChannelTestSupport.Raw;
 import dev.pushserver.testing.TestServer;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -27,28 +28,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ChannelNameTest {
 
     private static final int MAX = 20;
-    private static TestServer server;
+    @RegisterExtension
+    static final TestServer server = TestServer.perClass(
+            apps(app(1, "enable_client_messages: true", "max_channel_name_length: " + MAX)) + FAST_STOP);
     private static com.pusher.rest.Pusher api;
 
     @BeforeAll
-    static void startServer() {
-        server = TestServer.start("""
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                    enable_client_messages: true
-                    max_channel_name_length: %d
-                """.formatted(MAX) + FAST_STOP);
+    static void connectApi() {
         api = server.httpClient("app-1", "key-1", "secret-1");
-    }
-
-    @AfterAll
-    static void stopServer() {
-        quietly(api);
-        if (server != null) {
-            server.close();
-        }
     }
 
     /** Asserts pusher:error with code null, no subscription_succeeded, connection open; returns the error text. */
@@ -74,7 +61,7 @@ class ChannelNameTest {
     void invalidNamesAreRejectedAndNothingIsSubscribed(String channel) throws Exception {
         try (Raw c = raw(server, "key-1")) {
             // a signature that would be valid for the name, so only the name can be the problem
-            c.send(subscribe(channel, auth("key-1", "secret-1", c.socketId(), channel)));
+            c.send(subscribeSigned("key-1", "secret-1", c.socketId(), channel));
             expectNameRejected(c, channel);
             assertThat(channelList().has(channel)).as("channel list: %s", channelList()).isFalse();
         }
@@ -96,7 +83,7 @@ class ChannelNameTest {
         try (Raw c = raw(server, "key-1")) {
             c.send(subscribe(tooLong));
             assertThat(expectNameRejected(c, tooLong)).containsIgnoringCase("too long");
-            c.send(subscribe(privateTooLong, auth("key-1", "secret-1", c.socketId(), privateTooLong)));
+            c.send(subscribeSigned("key-1", "secret-1", c.socketId(), privateTooLong));
             expectNameRejected(c, privateTooLong);
             assertThat(channelList().has(tooLong)).isFalse();
             assertThat(channelList().has(privateTooLong)).isFalse();
@@ -109,7 +96,7 @@ class ChannelNameTest {
         String privateExact = "private-" + "d".repeat(MAX - "private-".length());
         try (Raw c = raw(server, "key-1")) {
             c.subscribeOk(subscribe(exact), exact);
-            c.subscribeOk(subscribe(privateExact, auth("key-1", "secret-1", c.socketId(), privateExact)),
+            c.subscribeOk(subscribeSigned("key-1", "secret-1", c.socketId(), privateExact),
                     privateExact);
         }
     }

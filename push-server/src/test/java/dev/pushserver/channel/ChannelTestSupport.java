@@ -4,27 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.pusher.client.Pusher;
 import com.pusher.client.connection.ConnectionState;
 import com.pusher.rest.data.Result;
 import dev.pushserver.testing.RawClient;
 import dev.pushserver.testing.TestServer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.awaitility.Awaitility;
 
 /**
- * Helpers shared by the channel tests: wire messages as pusher-js sends them, auth signatures computed
- * independently of the server (plain JDK HMAC), HTTP API look-ups through the official SDK, and "barriers" that
- * make negative checks deterministic instead of relying on sleeps.
+ * Helpers shared by the channel tests: raw clients with their socket_id, HTTP API look-ups through the official SDK,
+ * and "barriers" that make negative checks deterministic instead of relying on sleeps. Wire messages and signatures
+ * are in {@link dev.pushserver.testing.Messages} and {@link dev.pushserver.testing.Signing}.
  */
 final class ChannelTestSupport {
 
@@ -40,74 +35,6 @@ final class ChannelTestSupport {
     /** A channel name unique within the JVM, so tests never see each other's state. */
     static String unique(String prefix) {
         return prefix + "-" + SEQ.incrementAndGet();
-    }
-
-    // ---- signatures -------------------------------------------------------------------------------------------
-
-    static String hmacHex(String secret, String message) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-            return HexFormat.of().formatHex(mac.doFinal(message.getBytes(StandardCharsets.UTF_8)));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** {@code key:hmac(socket:channel)}. */
-    static String auth(String key, String secret, String socketId, String channel) {
-        return key + ":" + hmacHex(secret, socketId + ":" + channel);
-    }
-
-    /** {@code key:hmac(socket:channel:channelData)} over the exact channel_data string. */
-    static String auth(String key, String secret, String socketId, String channel, String channelData) {
-        return key + ":" + hmacHex(secret, socketId + ":" + channel + ":" + channelData);
-    }
-
-    // ---- client messages --------------------------------------------------------------------------------------
-
-    /** pusher-js style public subscribe: {@code auth:""}, data as an object. */
-    static String subscribe(String channel) {
-        return subscribe(channel, "", null);
-    }
-
-    static String subscribe(String channel, String auth) {
-        return subscribe(channel, auth, null);
-    }
-
-    /** Subscribe with data as an object; {@code channelData} is put in as a JSON string value when not null. */
-    static String subscribe(String channel, String auth, String channelData) {
-        ObjectNode root = JSON.createObjectNode();
-        root.put("event", "pusher:subscribe");
-        ObjectNode data = root.putObject("data");
-        data.put("channel", channel);
-        if (auth != null) {
-            data.put("auth", auth);
-        }
-        if (channelData != null) {
-            data.put("channel_data", channelData);
-        }
-        return root.toString();
-    }
-
-    static String unsubscribe(String channel) {
-        ObjectNode root = JSON.createObjectNode();
-        root.put("event", "pusher:unsubscribe");
-        root.putObject("data").put("channel", channel);
-        return root.toString();
-    }
-
-    /** A client event as pusher-js sends it: {@code data} is whatever JSON {@code rawDataJson} holds. */
-    static String clientEvent(String event, String channel, String rawDataJson) {
-        return "{\"event\":" + quote(event) + ",\"channel\":" + quote(channel) + ",\"data\":" + rawDataJson + "}";
-    }
-
-    static String quote(String s) {
-        try {
-            return JSON.writeValueAsString(s);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     // ---- raw clients ------------------------------------------------------------------------------------------
@@ -154,7 +81,7 @@ final class ChannelTestSupport {
          * the server handles one connection's frames in order, the pong proves all earlier frames were handled.
          */
         List<JsonNode> untilPong() throws Exception {
-            client.send("{\"event\":\"pusher:ping\",\"data\":{}}");
+            client.send(dev.pushserver.testing.Messages.PING);
             List<JsonNode> out = new ArrayList<>();
             while (true) {
                 JsonNode m = next();

@@ -3,45 +3,43 @@ package dev.pushserver.channel;
 import static dev.pushserver.channel.ChannelTestSupport.FAST_STOP;
 import static dev.pushserver.channel.ChannelTestSupport.JSON;
 import static dev.pushserver.channel.ChannelTestSupport.assertPerRequestError;
-import static dev.pushserver.channel.ChannelTestSupport.auth;
 import static dev.pushserver.channel.ChannelTestSupport.awaitConnected;
-import static dev.pushserver.channel.ChannelTestSupport.clientEvent;
 import static dev.pushserver.channel.ChannelTestSupport.quietly;
-import static dev.pushserver.channel.ChannelTestSupport.quote;
 import static dev.pushserver.channel.ChannelTestSupport.raw;
 import static dev.pushserver.channel.ChannelTestSupport.singleError;
-import static dev.pushserver.channel.ChannelTestSupport.subscribe;
 import static dev.pushserver.channel.ChannelTestSupport.unique;
-import static dev.pushserver.channel.ChannelTestSupport.unsubscribe;
 import static dev.pushserver.channel.ChannelTestSupport.untilSentinel;
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
+import static dev.pushserver.testing.Messages.clientEvent;
+import static dev.pushserver.testing.Messages.quote;
+import static dev.pushserver.testing.Messages.subscribe;
+import static dev.pushserver.testing.Messages.subscribePresence;
+import static dev.pushserver.testing.Messages.subscribeSigned;
+import static dev.pushserver.testing.Messages.unsubscribe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.pusher.client.Pusher;
 import com.pusher.client.channel.PresenceChannel;
-import com.pusher.client.channel.PresenceChannelEventListener;
 import com.pusher.client.channel.PrivateChannel;
-import com.pusher.client.channel.PrivateChannelEventListener;
 import com.pusher.client.channel.PusherEvent;
-import com.pusher.client.channel.User;
-import com.pusher.client.connection.ConnectionEventListener;
 import com.pusher.client.connection.ConnectionState;
-import com.pusher.client.connection.ConnectionStateChange;
 import dev.pushserver.channel.ChannelTestSupport.Raw;
+import dev.pushserver.testing.ChannelRecorder;
+import dev.pushserver.testing.ConnectionRecorder;
 import dev.pushserver.testing.SigningAuthorizer;
 import dev.pushserver.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -51,29 +49,21 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class ClientEventTest {
 
-    private static TestServer server;
+    @RegisterExtension
+    static final TestServer server = TestServer.perClass(TestServer.DEFAULT_APPS + FAST_STOP);
     private static com.pusher.rest.Pusher api;
 
     @BeforeAll
-    static void startServer() {
-        server = TestServer.start(TestServer.DEFAULT_APPS + FAST_STOP);
+    static void connectApi() {
         api = server.httpClient("app-1", "key-1", "secret-1");
     }
 
-    @AfterAll
-    static void stopServer() {
-        quietly(api);
-        if (server != null) {
-            server.close();
-        }
-    }
-
     private static void joinPrivate(Raw c, String channel) throws Exception {
-        c.subscribeOk(subscribe(channel, auth("key-1", "secret-1", c.socketId(), channel)), channel);
+        c.subscribeOk(subscribeSigned("key-1", "secret-1", c.socketId(), channel), channel);
     }
 
     private static void joinPresence(Raw c, String channel, String channelData) throws Exception {
-        c.subscribeOk(subscribe(channel, auth("key-1", "secret-1", c.socketId(), channel, channelData), channelData),
+        c.subscribeOk(subscribePresence("key-1", "secret-1", c.socketId(), channel, channelData),
                 channel);
         assertThat(c.untilPong()).isEmpty();
     }
@@ -190,25 +180,10 @@ class ClientEventTest {
             joinPrivate(raw, channel);
             client.connect();
             awaitConnected(client);
-            BlockingQueue<PusherEvent> got = new LinkedBlockingQueue<>();
-            BlockingQueue<String> subscribed = new LinkedBlockingQueue<>();
-            PrivateChannel ch = client.subscribePrivate(channel, new PrivateChannelEventListener() {
-                @Override
-                public void onAuthenticationFailure(String message, Exception e) {
-                    subscribed.add("failure " + message);
-                }
-
-                @Override
-                public void onSubscriptionSucceeded(String name) {
-                    subscribed.add(name);
-                }
-
-                @Override
-                public void onEvent(PusherEvent event) {
-                    got.add(event);
-                }
-            }, "client-from-raw");
-            assertThat(subscribed.poll(5, TimeUnit.SECONDS)).isEqualTo(channel);
+            ChannelRecorder rec = new ChannelRecorder();
+            BlockingQueue<PusherEvent> got = rec.events;
+            PrivateChannel ch = client.subscribePrivate(channel, rec, "client-from-raw");
+            assertThat(rec.subscriptions.poll(5, TimeUnit.SECONDS)).isEqualTo(channel);
 
             // Java -> raw: the Java client sends data as a string; it is relayed as that string
             String javaData = "{\"typing\":true,\"who\":\"D\u00fcke \\\"J\\\"\"}";
@@ -239,36 +214,10 @@ class ClientEventTest {
             joinPresence(alice, channel, "{\"user_id\":\"alice\",\"user_info\":{\"n\":1}}");
             client.connect();
             awaitConnected(client);
-            BlockingQueue<PusherEvent> got = new LinkedBlockingQueue<>();
-            BlockingQueue<Set<User>> users = new LinkedBlockingQueue<>();
-            PresenceChannel ch = client.subscribePresence(channel, new PresenceChannelEventListener() {
-                @Override
-                public void onUsersInformationReceived(String channelName, Set<User> u) {
-                    users.add(u);
-                }
-
-                @Override
-                public void userSubscribed(String channelName, User user) {
-                }
-
-                @Override
-                public void userUnsubscribed(String channelName, User user) {
-                }
-
-                @Override
-                public void onAuthenticationFailure(String message, Exception e) {
-                }
-
-                @Override
-                public void onSubscriptionSucceeded(String channelName) {
-                }
-
-                @Override
-                public void onEvent(PusherEvent event) {
-                    got.add(event);
-                }
-            }, "client-wave");
-            assertThat(users.poll(5, TimeUnit.SECONDS)).isNotNull();
+            ChannelRecorder rec = new ChannelRecorder();
+            BlockingQueue<PusherEvent> got = rec.events;
+            PresenceChannel ch = client.subscribePresence(channel, rec, "client-wave");
+            assertThat(rec.initial.poll(5, TimeUnit.SECONDS)).isNotNull();
             alice.expectEvent("pusher_internal:member_added");
 
             alice.send(clientEvent("client-wave", channel, "{\"hand\":\"left\"}"));
@@ -338,8 +287,8 @@ class ClientEventTest {
         String channel = "private-" + unique("chat");
         try (com.pusher.rest.Pusher api2 = server.httpClient("app-2", "key-2", "secret-2");
                 Raw sender = raw(server, "key-2"); Raw receiver = raw(server, "key-2")) {
-            sender.subscribeOk(subscribe(channel, auth("key-2", "secret-2", sender.socketId(), channel)), channel);
-            receiver.subscribeOk(subscribe(channel, auth("key-2", "secret-2", receiver.socketId(), channel)),
+            sender.subscribeOk(subscribeSigned("key-2", "secret-2", sender.socketId(), channel), channel);
+            receiver.subscribeOk(subscribeSigned("key-2", "secret-2", receiver.socketId(), channel),
                     channel);
             sender.send(clientEvent("client-x", channel, "{}"));
             String error = singleError(sender.untilPong());
@@ -452,14 +401,8 @@ class ClientEventTest {
 
     @Test
     void rateLimitRejectsEventsOverTheLimitWith4301AndKeepsTheConnection() throws Exception {
-        try (TestServer limited = TestServer.start("""
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                    enable_client_messages: true
-                    max_client_events_per_second: 5
-                """ + FAST_STOP);
+        try (TestServer limited = TestServer.start(
+                apps(app(1, "enable_client_messages: true", "max_client_events_per_second: 5")) + FAST_STOP);
                 com.pusher.rest.Pusher http = limited.httpClient("app-1", "key-1", "secret-1");
                 Raw sender = raw(limited, "key-1");
                 Raw receiver = raw(limited, "key-1")) {
@@ -498,14 +441,8 @@ class ClientEventTest {
 
     @Test
     void rateLimitIsPerConnection() throws Exception {
-        try (TestServer limited = TestServer.start("""
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                    enable_client_messages: true
-                    max_client_events_per_second: 2
-                """ + FAST_STOP);
+        try (TestServer limited = TestServer.start(
+                apps(app(1, "enable_client_messages: true", "max_client_events_per_second: 2")) + FAST_STOP);
                 Raw a = raw(limited, "key-1");
                 Raw b = raw(limited, "key-1");
                 Raw receiver = raw(limited, "key-1")) {
@@ -531,38 +468,23 @@ class ClientEventTest {
 
     @Test
     void javaClientGetsRateLimitErrorAsOnErrorAndStaysConnected() throws Exception {
-        try (TestServer limited = TestServer.start("""
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                    enable_client_messages: true
-                    max_client_events_per_second: 1
-                """ + FAST_STOP)) {
+        try (TestServer limited = TestServer.start(
+                apps(app(1, "enable_client_messages: true", "max_client_events_per_second: 1")) + FAST_STOP)) {
             String channel = "private-" + unique("chat");
             Pusher client = limited.pusherClient("key-1",
                     new SigningAuthorizer("app-1", "key-1", "secret-1", null));
-            BlockingQueue<String[]> errors = new LinkedBlockingQueue<>();
+            ConnectionRecorder connection = new ConnectionRecorder();
             try (Raw receiver = raw(limited, "key-1")) {
                 joinPrivate(receiver, channel);
-                client.connect(new ConnectionEventListener() {
-                    @Override
-                    public void onConnectionStateChange(ConnectionStateChange change) {
-                    }
-
-                    @Override
-                    public void onError(String message, String code, Exception e) {
-                        errors.add(new String[] {message, code});
-                    }
-                });
+                client.connect(connection, ConnectionState.ALL);
                 awaitConnected(client);
                 PrivateChannel ch = client.subscribePrivate(channel);
                 Awaitility.await().atMost(Duration.ofSeconds(5)).until(ch::isSubscribed);
                 ch.trigger("client-one", "1");
                 ch.trigger("client-two", "2");
-                String[] err = errors.poll(5, TimeUnit.SECONDS);
+                ConnectionRecorder.Error err = connection.nextError(5);
                 assertThat(err).isNotNull();
-                assertThat(err[1]).isEqualTo("4301");
+                assertThat(err.code()).isEqualTo("4301");
                 receiver.expectEvent("client-one");
                 assertThat(client.getConnection().getState()).isEqualTo(ConnectionState.CONNECTED);
             } finally {

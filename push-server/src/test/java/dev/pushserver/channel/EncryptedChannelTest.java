@@ -1,13 +1,15 @@
 package dev.pushserver.channel;
 
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
+import static dev.pushserver.testing.Messages.subscribe;
+import static dev.pushserver.testing.Messages.subscribeSigned;
+import static dev.pushserver.testing.Messages.unsubscribe;
+import static dev.pushserver.testing.Signing.channelAuth;
 import static dev.pushserver.user.UserTestKit.b64;
-import static dev.pushserver.user.UserTestKit.channelAuth;
 import static dev.pushserver.user.UserTestKit.ok;
 import static dev.pushserver.user.UserTestKit.sharedSecret;
-import static dev.pushserver.user.UserTestKit.subscribe;
-import static dev.pushserver.user.UserTestKit.subscribeSigned;
 import static dev.pushserver.user.UserTestKit.triggerBody;
-import static dev.pushserver.user.UserTestKit.unsubscribe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,9 +21,10 @@ import com.pusher.client.channel.PrivateEncryptedChannelEventListener;
 import com.pusher.client.channel.PusherEvent;
 import com.pusher.rest.crypto.nacl.SecretBox;
 import com.pusher.rest.data.Result;
+import dev.pushserver.testing.Messages;
 import dev.pushserver.testing.TestServer;
-import dev.pushserver.user.UserTestKit;
 import dev.pushserver.user.UserTestKit.Conn;
+import dev.pushserver.user.UserTestKit;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -32,9 +35,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * End-to-end encrypted channels (reference §2.2, §2.3, §2.6, §2.7, §2.11, §3.1): the server relays ciphertext it
@@ -47,26 +49,10 @@ class EncryptedChannelTest {
     static final byte[] MASTER_KEY = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     static final String CHANNEL = "private-encrypted-x";
 
-    static final String APPS = """
-            apps:
-              - id: app-1
-                key: key-1
-                secret: secret-1
-                enable_client_messages: true
-                enable_subscription_count: true
-            """;
+    static final String APPS = apps(app(1, "enable_client_messages: true", "enable_subscription_count: true"));
 
-    TestServer server;
-
-    @BeforeEach
-    void start() {
-        server = TestServer.start(APPS);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(APPS);
 
     /** What an app backend returns for an encrypted channel: auth plus shared_secret, derived independently. */
     static final ChannelAuthorizer AUTHORIZER = (channel, socketId) -> {
@@ -121,7 +107,7 @@ class EncryptedChannelTest {
 
     @Test
     void javaClientDecryptsAnEventTriggeredThroughTheOfficialSdk() throws Exception {
-        Pusher client = UserTestKit.javaClient(server, KEY, AUTHORIZER, null);
+        Pusher client = server.pusherClient(KEY, AUTHORIZER, null);
         Listener listener = new Listener();
         try (Conn raw = Conn.open(server, KEY)) {
             UserTestKit.connectAndWait(client);
@@ -151,7 +137,7 @@ class EncryptedChannelTest {
 
     @Test
     void ciphertextIsRelayedByteForByte() throws Exception {
-        Pusher client = UserTestKit.javaClient(server, KEY, AUTHORIZER, null);
+        Pusher client = server.pusherClient(KEY, AUTHORIZER, null);
         Listener listener = new Listener();
         try (Conn raw = Conn.open(server, KEY)) {
             UserTestKit.connectAndWait(client);
@@ -195,7 +181,7 @@ class EncryptedChannelTest {
                 c.send(subscribeSigned(KEY, SECRET, c.socketId(), CHANNEL));
                 c.expect("pusher_internal:subscription_succeeded", CHANNEL);
             }
-            a.send(UserTestKit.clientEvent(CHANNEL, "client-hi", "{\"nonce\":\"x\",\"ciphertext\":\"y\"}"));
+            a.send(Messages.clientEventWithStringData("client-hi", CHANNEL, "{\"nonce\":\"x\",\"ciphertext\":\"y\"}"));
             JsonNode err = a.expect("pusher:error", null);
             assertThat(err.get("data").get("code").isNull()).as("non-fatal: %s", err).isTrue();
             a.expectOnlyPong();
@@ -205,7 +191,7 @@ class EncryptedChannelTest {
 
     @Test
     void noSubscriptionCountEventsOnEncryptedChannelsEvenWhenEnabled() throws Exception {
-        Pusher client = UserTestKit.javaClient(server, KEY, AUTHORIZER, null);
+        Pusher client = server.pusherClient(KEY, AUTHORIZER, null);
         Listener listener = new Listener();
         try (Conn a = Conn.open(server, KEY); Conn b = Conn.open(server, KEY)) {
             UserTestKit.connectAndWait(client);

@@ -2,41 +2,42 @@ package dev.pushserver.channel;
 
 import static dev.pushserver.channel.ChannelTestSupport.FAST_STOP;
 import static dev.pushserver.channel.ChannelTestSupport.JSON;
-import static dev.pushserver.channel.ChannelTestSupport.auth;
 import static dev.pushserver.channel.ChannelTestSupport.awaitConnected;
 import static dev.pushserver.channel.ChannelTestSupport.events;
 import static dev.pushserver.channel.ChannelTestSupport.expectSubscribeRejected;
 import static dev.pushserver.channel.ChannelTestSupport.occupied;
 import static dev.pushserver.channel.ChannelTestSupport.quietly;
 import static dev.pushserver.channel.ChannelTestSupport.raw;
-import static dev.pushserver.channel.ChannelTestSupport.subscribe;
 import static dev.pushserver.channel.ChannelTestSupport.unique;
-import static dev.pushserver.channel.ChannelTestSupport.unsubscribe;
 import static dev.pushserver.channel.ChannelTestSupport.untilSentinel;
 import static dev.pushserver.channel.ChannelTestSupport.userCount;
 import static dev.pushserver.channel.ChannelTestSupport.users;
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
+import static dev.pushserver.testing.Messages.subscribe;
+import static dev.pushserver.testing.Messages.subscribePresence;
+import static dev.pushserver.testing.Messages.subscribeSigned;
+import static dev.pushserver.testing.Messages.unsubscribe;
+import static dev.pushserver.testing.Signing.channelAuth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.pusher.client.Pusher;
 import com.pusher.client.channel.PresenceChannel;
-import com.pusher.client.channel.PresenceChannelEventListener;
-import com.pusher.client.channel.PusherEvent;
 import com.pusher.client.channel.User;
 import dev.pushserver.channel.ChannelTestSupport.Raw;
+import dev.pushserver.testing.ChannelRecorder;
 import dev.pushserver.testing.SigningAuthorizer;
 import dev.pushserver.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -46,21 +47,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class PresenceChannelTest {
 
-    private static TestServer server;
+    @RegisterExtension
+    static final TestServer server = TestServer.perClass(TestServer.DEFAULT_APPS + FAST_STOP);
     private static com.pusher.rest.Pusher api;
 
     @BeforeAll
-    static void startServer() {
-        server = TestServer.start(TestServer.DEFAULT_APPS + FAST_STOP);
+    static void connectApi() {
         api = server.httpClient("app-1", "key-1", "secret-1");
-    }
-
-    @AfterAll
-    static void stopServer() {
-        quietly(api);
-        if (server != null) {
-            server.close();
-        }
     }
 
     private static String presence() {
@@ -69,7 +62,7 @@ class PresenceChannelTest {
 
     /** pusher-js style presence subscribe with correctly signed channel_data. */
     private static String join(Raw c, String channel, String channelData) {
-        return subscribe(channel, auth("key-1", "secret-1", c.socketId(), channel, channelData), channelData);
+        return subscribePresence("key-1", "secret-1", c.socketId(), channel, channelData);
     }
 
     /**
@@ -341,7 +334,7 @@ class PresenceChannelTest {
         String channel = presence();
         String cd = "{\"user_id\":\"alice\"}";
         try (Raw c = raw(server, "key-1")) {
-            String auth = auth("key-1", "secret-1", c.socketId(), channel, cd);
+            String auth = channelAuth("key-1", "secret-1", c.socketId(), channel, cd);
             c.send("{\"event\":\"pusher:subscribe\",\"data\":{\"channel\":\"" + channel + "\",\"auth\":\"" + auth
                     + "\",\"channel_data\":" + cd + "}}");
             expectSubscribeRejected(c, channel);
@@ -353,7 +346,7 @@ class PresenceChannelTest {
     void missingChannelDataIsRejected() throws Exception {
         String channel = presence();
         try (Raw c = raw(server, "key-1")) {
-            c.send(subscribe(channel, auth("key-1", "secret-1", c.socketId(), channel)));
+            c.send(subscribeSigned("key-1", "secret-1", c.socketId(), channel));
             expectSubscribeRejected(c, channel);
             assertThat(occupied(api, channel)).isFalse();
         }
@@ -365,10 +358,10 @@ class PresenceChannelTest {
         try (Raw c = raw(server, "key-1")) {
             String signed = "{\"user_id\":\"alice\"}";
             String sent = "{\"user_id\": \"alice\"}"; // same JSON, different bytes
-            c.send(subscribe(channel, auth("key-1", "secret-1", c.socketId(), channel, signed), sent));
+            c.send(subscribe(channel, channelAuth("key-1", "secret-1", c.socketId(), channel, signed), sent));
             assertThat(expectSubscribeRejected(c, channel)).startsWith("Invalid signature");
             // a signature over socket:channel only does not cover channel_data
-            c.send(subscribe(channel, auth("key-1", "secret-1", c.socketId(), channel), signed));
+            c.send(subscribe(channel, channelAuth("key-1", "secret-1", c.socketId(), channel), signed));
             assertThat(expectSubscribeRejected(c, channel)).startsWith("Invalid signature");
             assertThat(occupied(api, channel)).isFalse();
             // the exact bytes as signed, with the whitespace, are fine
@@ -380,13 +373,7 @@ class PresenceChannelTest {
 
     @Test
     void memberLimitRejectsANewUserButNotMoreConnectionsOfExistingOnes() throws Exception {
-        try (TestServer limited = TestServer.start("""
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                    max_presence_members: 2
-                """ + FAST_STOP);
+        try (TestServer limited = TestServer.start(apps(app(1, "max_presence_members: 2")) + FAST_STOP);
                 com.pusher.rest.Pusher http = limited.httpClient("app-1", "key-1", "secret-1");
                 Raw u1 = raw(limited, "key-1");
                 Raw u2 = raw(limited, "key-1");
@@ -419,13 +406,7 @@ class PresenceChannelTest {
 
     @Test
     void memberLimitRejectionOnAnEmptyChannelLeavesNoChannelBehind() throws Exception {
-        try (TestServer limited = TestServer.start("""
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                    max_presence_members: 1
-                """ + FAST_STOP);
+        try (TestServer limited = TestServer.start(apps(app(1, "max_presence_members: 1")) + FAST_STOP);
                 com.pusher.rest.Pusher http = limited.httpClient("app-1", "key-1", "secret-1");
                 Raw u1 = raw(limited, "key-1");
                 Raw u2 = raw(limited, "key-1")) {
@@ -445,13 +426,7 @@ class PresenceChannelTest {
 
     @Test
     void memberSizeLimitRejectsLargeUserInfo() throws Exception {
-        try (TestServer limited = TestServer.start("""
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                    max_presence_member_size: 32
-                """ + FAST_STOP);
+        try (TestServer limited = TestServer.start(apps(app(1, "max_presence_member_size: 32")) + FAST_STOP);
                 com.pusher.rest.Pusher http = limited.httpClient("app-1", "key-1", "secret-1");
                 Raw c = raw(limited, "key-1")) {
             String channel = presence();
@@ -502,49 +477,6 @@ class PresenceChannelTest {
 
     // ---- official Java client ---------------------------------------------------------------------------------
 
-    /** Records the presence callbacks of the Java client. */
-    private static final class Recorder implements PresenceChannelEventListener {
-        final BlockingQueue<Set<User>> initial = new LinkedBlockingQueue<>();
-        final BlockingQueue<User> added = new LinkedBlockingQueue<>();
-        final BlockingQueue<User> removed = new LinkedBlockingQueue<>();
-        final BlockingQueue<String> problems = new LinkedBlockingQueue<>();
-        final BlockingQueue<PusherEvent> events = new LinkedBlockingQueue<>();
-
-        @Override
-        public void onUsersInformationReceived(String channelName, Set<User> users) {
-            initial.add(users);
-        }
-
-        @Override
-        public void userSubscribed(String channelName, User user) {
-            added.add(user);
-        }
-
-        @Override
-        public void userUnsubscribed(String channelName, User user) {
-            removed.add(user == null ? new User("<null>", null) : user);
-        }
-
-        @Override
-        public void onAuthenticationFailure(String message, Exception e) {
-            problems.add("auth failure: " + message);
-        }
-
-        @Override
-        public void onSubscriptionSucceeded(String channelName) {
-        }
-
-        @Override
-        public void onEvent(PusherEvent event) {
-            events.add(event);
-        }
-
-        @Override
-        public void onError(String message, Exception e) {
-            problems.add(message);
-        }
-    }
-
     @Test
     void javaClientSeesUsersMeAndMemberEvents() throws Exception {
         String channel = presence();
@@ -554,7 +486,7 @@ class PresenceChannelTest {
             joinOk(other, channel, "{\"user_id\":\"raw\",\"user_info\":{\"name\":\"Raw\"}}");
             client.connect();
             awaitConnected(client);
-            Recorder rec = new Recorder();
+            ChannelRecorder rec = new ChannelRecorder();
             PresenceChannel ch = client.subscribePresence(channel, rec);
             Set<User> initial = rec.initial.poll(5, TimeUnit.SECONDS);
             assertThat(initial).as("onUsersInformationReceived").isNotNull();
@@ -611,7 +543,7 @@ class PresenceChannelTest {
         try {
             client.connect();
             awaitConnected(client);
-            Recorder rec = new Recorder();
+            ChannelRecorder rec = new ChannelRecorder();
             PresenceChannel ch = client.subscribePresence(channel, rec);
             assertThat(rec.initial.poll(5, TimeUnit.SECONDS)).extracting(User::getId).containsExactly("10");
             assertThat(ch.getMe()).as("getMe with numeric id").isNotNull();

@@ -2,15 +2,17 @@ package dev.pushserver.channel;
 
 import static dev.pushserver.channel.ChannelTestSupport.FAST_STOP;
 import static dev.pushserver.channel.ChannelTestSupport.JSON;
-import static dev.pushserver.channel.ChannelTestSupport.auth;
 import static dev.pushserver.channel.ChannelTestSupport.httpGet;
 import static dev.pushserver.channel.ChannelTestSupport.occupied;
 import static dev.pushserver.channel.ChannelTestSupport.raw;
-import static dev.pushserver.channel.ChannelTestSupport.subscribe;
 import static dev.pushserver.channel.ChannelTestSupport.unique;
-import static dev.pushserver.channel.ChannelTestSupport.unsubscribe;
 import static dev.pushserver.channel.ChannelTestSupport.userCount;
 import static dev.pushserver.channel.ChannelTestSupport.users;
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
+import static dev.pushserver.testing.Messages.subscribe;
+import static dev.pushserver.testing.Messages.subscribePresence;
+import static dev.pushserver.testing.Messages.unsubscribe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -33,6 +35,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Many connections joining, churning and leaving one presence channel at once, from several threads and spread
@@ -48,20 +51,14 @@ class PresenceConcurrencyTest {
     private static final int USERS = 25; // two connections per user
     private static final int CHURN = 3;
 
-    private TestServer server;
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(apps(app(1)) + "event_loop_threads: 4\n" + FAST_STOP);
     private com.pusher.rest.Pusher api;
     private ExecutorService pool;
     private final List<Raw> clients = new ArrayList<>();
 
     @BeforeEach
     void start() {
-        server = TestServer.start("""
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                event_loop_threads: 4
-                """ + FAST_STOP);
         api = server.httpClient("app-1", "key-1", "secret-1");
         pool = Executors.newFixedThreadPool(8);
     }
@@ -71,8 +68,6 @@ class PresenceConcurrencyTest {
         clients.forEach(Raw::close);
         pool.shutdownNow();
         pool.awaitTermination(5, TimeUnit.SECONDS);
-        ChannelTestSupport.quietly(api);
-        server.close();
     }
 
     private static String channelData(int i) {
@@ -81,7 +76,7 @@ class PresenceConcurrencyTest {
 
     /** Subscribes and waits for this channel's subscription_succeeded, skipping member events of others. */
     private static void join(Raw c, String channel, String cd) throws Exception {
-        c.send(subscribe(channel, auth("key-1", "secret-1", c.socketId(), channel, cd), cd));
+        c.send(subscribePresence("key-1", "secret-1", c.socketId(), channel, cd));
         while (true) {
             JsonNode m = c.next();
             String ev = m.path("event").asText();
@@ -165,8 +160,8 @@ class PresenceConcurrencyTest {
         // one more member sees the full roster
         try (Raw late = raw(server, "key-1")) {
             String cd = "{\"user_id\":\"late\"}";
-            JsonNode data = late.subscribeOk(subscribe(channel, auth("key-1", "secret-1", late.socketId(), channel,
-                    cd), cd), channel);
+            JsonNode data = late.subscribeOk(subscribePresence("key-1", "secret-1", late.socketId(), channel, cd),
+                    channel);
             JsonNode p = data.path("presence");
             assertThat(p.path("count").asInt()).isEqualTo(USERS + 1);
             assertThat(p.path("ids").size()).isEqualTo(USERS + 1);
@@ -217,8 +212,7 @@ class PresenceConcurrencyTest {
         connectAll();
         try (Raw bystander = raw(server, "key-1")) {
             String cd = "{\"user_id\":\"bystander\"}";
-            bystander.subscribeOk(subscribe(channel, auth("key-1", "secret-1", bystander.socketId(), channel, cd),
-                    cd), channel);
+            bystander.subscribeOk(subscribePresence("key-1", "secret-1", bystander.socketId(), channel, cd), channel);
             Set<String> roster = new HashSet<>(Set.of("bystander"));
             List<String> anomalies = new ArrayList<>();
 
@@ -281,8 +275,8 @@ class PresenceConcurrencyTest {
                 String channel = "presence-" + unique("race");
                 String cdA = "{\"user_id\":\"a\"}";
                 String cdB = "{\"user_id\":\"b\"}";
-                String subscribeB = subscribe(channel, auth("key-1", "secret-1", b.socketId(), channel, cdB), cdB);
-                a.send(subscribe(channel, auth("key-1", "secret-1", a.socketId(), channel, cdA), cdA));
+                String subscribeB = subscribePresence("key-1", "secret-1", b.socketId(), channel, cdB);
+                a.send(subscribePresence("key-1", "secret-1", a.socketId(), channel, cdA));
                 a.expectSucceeded(channel);
                 b.send(subscribeB);
                 JsonNode roster = b.expectSucceeded(channel);
@@ -329,12 +323,12 @@ class PresenceConcurrencyTest {
                 String channel = "presence-" + unique("race");
                 for (Raw r : List.of(bystander, x)) {
                     String cd = "{\"user_id\":\"" + (r == x ? "x" : "bystander") + "\"}";
-                    r.subscribeOk(subscribe(channel, auth("key-1", "secret-1", r.socketId(), channel, cd), cd),
+                    r.subscribeOk(subscribePresence("key-1", "secret-1", r.socketId(), channel, cd),
                             channel);
                     r.untilPong();
                 }
                 String cdY = "{\"user_id\":\"y\"}";
-                String subscribeY = subscribe(channel, auth("key-1", "secret-1", y.socketId(), channel, cdY), cdY);
+                String subscribeY = subscribePresence("key-1", "secret-1", y.socketId(), channel, cdY);
                 x.send(unsubscribe(channel));
                 x.untilPong();
                 y.send(subscribeY);

@@ -1,33 +1,34 @@
 package dev.pushserver.channel;
 
 import static dev.pushserver.channel.ChannelTestSupport.FAST_STOP;
-import static dev.pushserver.channel.ChannelTestSupport.auth;
 import static dev.pushserver.channel.ChannelTestSupport.awaitConnected;
 import static dev.pushserver.channel.ChannelTestSupport.channelInfo;
 import static dev.pushserver.channel.ChannelTestSupport.expectSubscribeRejected;
-import static dev.pushserver.channel.ChannelTestSupport.hmacHex;
 import static dev.pushserver.channel.ChannelTestSupport.occupied;
 import static dev.pushserver.channel.ChannelTestSupport.quietly;
 import static dev.pushserver.channel.ChannelTestSupport.raw;
-import static dev.pushserver.channel.ChannelTestSupport.subscribe;
 import static dev.pushserver.channel.ChannelTestSupport.subscriptionCount;
 import static dev.pushserver.channel.ChannelTestSupport.trigger;
 import static dev.pushserver.channel.ChannelTestSupport.unique;
-import static dev.pushserver.channel.ChannelTestSupport.unsubscribe;
 import static dev.pushserver.channel.ChannelTestSupport.untilSentinel;
+import static dev.pushserver.testing.Messages.subscribe;
+import static dev.pushserver.testing.Messages.subscribeSigned;
+import static dev.pushserver.testing.Messages.unsubscribe;
+import static dev.pushserver.testing.Signing.channelAuth;
+import static dev.pushserver.testing.Signing.hmacSha256Hex;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.pusher.client.Pusher;
 import com.pusher.client.channel.Channel;
-import com.pusher.client.channel.ChannelEventListener;
 import com.pusher.client.channel.PrivateChannel;
 import com.pusher.client.channel.PrivateChannelEventListener;
 import com.pusher.client.channel.PusherEvent;
-import com.pusher.client.connection.ConnectionEventListener;
 import com.pusher.client.connection.ConnectionState;
-import com.pusher.client.connection.ConnectionStateChange;
 import dev.pushserver.channel.ChannelTestSupport.Raw;
+import dev.pushserver.testing.ChannelRecorder;
+import dev.pushserver.testing.ConnectionRecorder;
+import dev.pushserver.testing.Messages;
 import dev.pushserver.testing.SigningAuthorizer;
 import dev.pushserver.testing.TestServer;
 import java.time.Duration;
@@ -39,9 +40,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -51,21 +52,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class PublicPrivateChannelTest {
 
-    private static TestServer server;
+    @RegisterExtension
+    static final TestServer server = TestServer.perClass(TestServer.DEFAULT_APPS + FAST_STOP);
     private static com.pusher.rest.Pusher api;
 
     @BeforeAll
-    static void startServer() {
-        server = TestServer.start(TestServer.DEFAULT_APPS + FAST_STOP);
+    static void connectApi() {
         api = server.httpClient("app-1", "key-1", "secret-1");
-    }
-
-    @AfterAll
-    static void stopServer() {
-        quietly(api);
-        if (server != null) {
-            server.close();
-        }
     }
 
     // ---- public channels --------------------------------------------------------------------------------------
@@ -77,20 +70,10 @@ class PublicPrivateChannelTest {
         try {
             client.connect();
             awaitConnected(client);
-            BlockingQueue<String> succeeded = new LinkedBlockingQueue<>();
-            BlockingQueue<PusherEvent> got = new LinkedBlockingQueue<>();
-            Channel ch = client.subscribe(channel, new ChannelEventListener() {
-                @Override
-                public void onSubscriptionSucceeded(String name) {
-                    succeeded.add(name);
-                }
-
-                @Override
-                public void onEvent(PusherEvent event) {
-                    got.add(event);
-                }
-            }, "headline");
-            assertThat(succeeded.poll(5, TimeUnit.SECONDS)).isEqualTo(channel);
+            ChannelRecorder rec = new ChannelRecorder();
+            BlockingQueue<PusherEvent> got = rec.events;
+            Channel ch = client.subscribe(channel, rec, "headline");
+            assertThat(rec.subscriptions.poll(5, TimeUnit.SECONDS)).isEqualTo(channel);
             assertThat(ch.isSubscribed()).isTrue();
             assertThat(subscriptionCount(api, channel)).isEqualTo(1);
 
@@ -116,7 +99,7 @@ class PublicPrivateChannelTest {
                     + "\"}}";
             case "java" -> "{\"event\":\"pusher:subscribe\",\"data\":{\"channel\":\"" + channel + "\"}}";
             default -> "{\"event\":\"pusher:subscribe\",\"data\":"
-                    + ChannelTestSupport.quote("{\"channel\":\"" + channel + "\",\"auth\":\"\"}") + "}";
+                    + Messages.quote("{\"channel\":\"" + channel + "\",\"auth\":\"\"}") + "}";
         };
         try (Raw c = raw(server, "key-1")) {
             c.send(message);
@@ -240,25 +223,10 @@ class PublicPrivateChannelTest {
         try {
             client.connect();
             awaitConnected(client);
-            BlockingQueue<String> succeeded = new LinkedBlockingQueue<>();
-            BlockingQueue<PusherEvent> got = new LinkedBlockingQueue<>();
-            PrivateChannel ch = client.subscribePrivate(channel, new PrivateChannelEventListener() {
-                @Override
-                public void onAuthenticationFailure(String message, Exception e) {
-                    succeeded.add("auth failure: " + message);
-                }
-
-                @Override
-                public void onSubscriptionSucceeded(String name) {
-                    succeeded.add(name);
-                }
-
-                @Override
-                public void onEvent(PusherEvent event) {
-                    got.add(event);
-                }
-            }, "order-shipped");
-            assertThat(succeeded.poll(5, TimeUnit.SECONDS)).isEqualTo(channel);
+            ChannelRecorder rec = new ChannelRecorder();
+            BlockingQueue<PusherEvent> got = rec.events;
+            PrivateChannel ch = client.subscribePrivate(channel, rec, "order-shipped");
+            assertThat(rec.subscriptions.poll(5, TimeUnit.SECONDS)).isEqualTo(channel);
             assertThat(ch.isSubscribed()).isTrue();
             assertThat(subscriptionCount(api, channel)).isEqualTo(1);
 
@@ -275,7 +243,7 @@ class PublicPrivateChannelTest {
     void rawPrivateSubscribeWithValidAuthSucceedsWithEmptyObjectString() throws Exception {
         String channel = "private-" + unique("p");
         try (Raw c = raw(server, "key-1")) {
-            JsonNode data = c.subscribeOk(subscribe(channel, auth("key-1", "secret-1", c.socketId(), channel)),
+            JsonNode data = c.subscribeOk(subscribeSigned("key-1", "secret-1", c.socketId(), channel),
                     channel);
             assertThat(data.toString()).isEqualTo("{}");
             assertThat(occupied(api, channel)).isTrue();
@@ -286,21 +254,21 @@ class PublicPrivateChannelTest {
     void uppercaseHexSignatureIsAccepted() throws Exception {
         String channel = "private-" + unique("p");
         try (Raw c = raw(server, "key-1")) {
-            String sig = hmacHex("secret-1", c.socketId() + ":" + channel).toUpperCase(Locale.ROOT);
+            String sig = hmacSha256Hex("secret-1", c.socketId() + ":" + channel).toUpperCase(Locale.ROOT);
             c.subscribeOk(subscribe(channel, "key-1:" + sig), channel);
         }
     }
 
     /** Each row: how to build the bad auth token from (socketId, channel). */
     private static final Map<String, BiFunction<String, String, String>> BAD_AUTH = Map.of(
-            "wrong-secret", (s, ch) -> auth("key-1", "secret-2", s, ch),
-            "wrong-key-part", (s, ch) -> auth("key-2", "secret-1", s, ch),
-            "other-socket", (s, ch) -> auth("key-1", "secret-1", "123.456", ch),
-            "other-channel", (s, ch) -> auth("key-1", "secret-1", s, ch + "x"),
+            "wrong-secret", (s, ch) -> channelAuth("key-1", "secret-2", s, ch),
+            "wrong-key-part", (s, ch) -> channelAuth("key-2", "secret-1", s, ch),
+            "other-socket", (s, ch) -> channelAuth("key-1", "secret-1", "123.456", ch),
+            "other-channel", (s, ch) -> channelAuth("key-1", "secret-1", s, ch + "x"),
             "empty", (s, ch) -> "",
-            "no-colon", (s, ch) -> hmacHex("secret-1", s + ":" + ch),
-            "truncated", (s, ch) -> auth("key-1", "secret-1", s, ch).substring(0, 40),
-            "signature-with-channel-data", (s, ch) -> auth("key-1", "secret-1", s, ch, "{\"user_id\":\"1\"}"));
+            "no-colon", (s, ch) -> hmacSha256Hex("secret-1", s + ":" + ch),
+            "truncated", (s, ch) -> channelAuth("key-1", "secret-1", s, ch).substring(0, 40),
+            "signature-with-channel-data", (s, ch) -> channelAuth("key-1", "secret-1", s, ch, "{\"user_id\":\"1\"}"));
 
     @ParameterizedTest(name = "[{0}]")
     @ValueSource(strings = {"wrong-secret", "wrong-key-part", "other-socket", "other-channel", "empty", "no-colon",
@@ -328,7 +296,7 @@ class PublicPrivateChannelTest {
             assertThat(untilSentinel(c, api, control)).isEmpty();
 
             // the connection is still usable: a correct subscribe afterwards works
-            c.subscribeOk(subscribe(channel, auth("key-1", "secret-1", c.socketId(), channel)), channel);
+            c.subscribeOk(subscribeSigned("key-1", "secret-1", c.socketId(), channel), channel);
         }
     }
 
@@ -353,20 +321,11 @@ class PublicPrivateChannelTest {
                 ? new SigningAuthorizer("app-1", "key-1", "not-the-secret", null).authorize(name, socketId)
                 : signer.authorize(name, socketId);
         Pusher client = server.pusherClient("key-1", authorizer);
-        BlockingQueue<String[]> errors = new LinkedBlockingQueue<>();
+        ConnectionRecorder connection = new ConnectionRecorder();
         BlockingQueue<String> channelErrors = new LinkedBlockingQueue<>();
         BlockingQueue<String> succeeded = new LinkedBlockingQueue<>();
         try {
-            client.connect(new ConnectionEventListener() {
-                @Override
-                public void onConnectionStateChange(ConnectionStateChange change) {
-                }
-
-                @Override
-                public void onError(String message, String code, Exception e) {
-                    errors.add(new String[] {message, code});
-                }
-            });
+            client.connect(connection, ConnectionState.ALL);
             awaitConnected(client);
             PrivateChannelEventListener listener = new PrivateChannelEventListener() {
                 @Override
@@ -386,10 +345,10 @@ class PublicPrivateChannelTest {
             };
             PrivateChannel ch = client.subscribePrivate(channel, listener, "pusher:subscription_error");
 
-            String[] err = errors.poll(5, TimeUnit.SECONDS);
+            ConnectionRecorder.Error err = connection.nextError(5);
             assertThat(err).as("onError called").isNotNull();
-            assertThat(err[0]).startsWith("Invalid signature");
-            assertThat(err[1]).as("code null").isNull();
+            assertThat(err.message()).startsWith("Invalid signature");
+            assertThat(err.code()).as("code null").isNull();
             String scoped = channelErrors.poll(5, TimeUnit.SECONDS);
             assertThat(scoped).as("channel-scoped subscription_error reaches the channel listener")
                     .startsWith("pusher:subscription_error:");
@@ -415,10 +374,10 @@ class PublicPrivateChannelTest {
         String channel = "private-" + unique("p");
         String control = unique("control");
         try (Raw ok = raw(server, "key-1"); Raw denied = raw(server, "key-1")) {
-            ok.subscribeOk(subscribe(channel, auth("key-1", "secret-1", ok.socketId(), channel)), channel);
+            ok.subscribeOk(subscribeSigned("key-1", "secret-1", ok.socketId(), channel), channel);
             denied.subscribeOk(subscribe(control), control);
             // denied replays ok's valid token: it is bound to ok's socket_id
-            denied.send(subscribe(channel, auth("key-1", "secret-1", ok.socketId(), channel)));
+            denied.send(subscribeSigned("key-1", "secret-1", ok.socketId(), channel));
             assertThat(expectSubscribeRejected(denied, channel)).startsWith("Invalid signature");
             assertThat(subscriptionCount(api, channel)).isEqualTo(1);
 

@@ -1,36 +1,35 @@
 package dev.pushserver.channel;
 
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
+import static dev.pushserver.testing.Messages.subscribePresence;
+import static dev.pushserver.testing.Messages.subscribeSigned;
+import static dev.pushserver.testing.Messages.subscribeWithoutAuth;
+import static dev.pushserver.testing.Messages.unsubscribe;
 import static dev.pushserver.user.UserTestKit.api;
 import static dev.pushserver.user.UserTestKit.ok;
-import static dev.pushserver.user.UserTestKit.subscribePresence;
-import static dev.pushserver.user.UserTestKit.subscribePublic;
-import static dev.pushserver.user.UserTestKit.subscribeSigned;
-import static dev.pushserver.user.UserTestKit.unsubscribe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.pusher.client.Pusher;
 import com.pusher.client.channel.Channel;
-import com.pusher.client.channel.ChannelEventListener;
 import com.pusher.client.channel.PrivateChannel;
-import com.pusher.client.channel.PrivateChannelEventListener;
 import com.pusher.client.channel.PusherEvent;
+import dev.pushserver.testing.ChannelRecorder;
 import dev.pushserver.testing.SigningAuthorizer;
 import dev.pushserver.testing.TestServer;
-import dev.pushserver.user.UserTestKit;
 import dev.pushserver.user.UserTestKit.Conn;
+import dev.pushserver.user.UserTestKit;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code pusher_internal:subscription_count} (reference §2.11) and {@code info=subscription_count} (§4.3, §4.5). */
 class SubscriptionCountTest {
@@ -38,28 +37,12 @@ class SubscriptionCountTest {
     static final String KEY = "key-1";
     static final String SECRET = "secret-1";
 
-    static final String APPS = """
-            apps:
-              - id: app-1
-                key: key-1
-                secret: secret-1
-                enable_subscription_count: true
-              - id: app-2
-                key: key-2
-                secret: secret-2
-            """;
+    static final String APPS = apps(
+            app(1, "enable_subscription_count: true"),
+            app(2));
 
-    TestServer server;
-
-    @BeforeEach
-    void start() {
-        server = TestServer.start(APPS);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(APPS);
 
     /** Next message must be the count event for the channel, with the count as a JSON string in data. */
     static void expectCount(Conn c, String channel, int n) throws Exception {
@@ -99,7 +82,7 @@ class SubscriptionCountTest {
 
     @Test
     void publicChannelSubscribersGetTheCountOnSubscribeUnsubscribeAndDisconnect() throws Exception {
-        countsFollowSubscribeUnsubscribeAndDisconnect("news", c -> subscribePublic("news"));
+        countsFollowSubscribeUnsubscribeAndDisconnect("news", c -> subscribeWithoutAuth("news"));
     }
 
     @Test
@@ -111,7 +94,7 @@ class SubscriptionCountTest {
     @Test
     void cacheChannelsCountLikeTheirBaseType() throws Exception {
         try (Conn a = Conn.open(server, KEY)) {
-            a.send(subscribePublic("cache-c"));
+            a.send(subscribeWithoutAuth("cache-c"));
             a.expect("pusher_internal:subscription_succeeded", "cache-c");
             a.expect("pusher:cache_miss", "cache-c");
             expectCount(a, "cache-c", 1);
@@ -123,13 +106,13 @@ class SubscriptionCountTest {
         try (Conn a = Conn.open(server, KEY); Conn b = Conn.open(server, KEY)) {
             a.send(subscribePresence(KEY, SECRET, a.socketId(), "presence-p", "{\"user_id\":\"1\"}"));
             a.expect("pusher_internal:subscription_succeeded", "presence-p");
-            a.send(subscribePublic("ctl"));
+            a.send(subscribeWithoutAuth("ctl"));
             a.expect("pusher_internal:subscription_succeeded", "ctl");
             expectCount(a, "ctl", 1);
 
             // b: presence first, then the control channel; what b causes reaches a in that order
             b.send(subscribePresence(KEY, SECRET, b.socketId(), "presence-p", "{\"user_id\":\"2\"}"));
-            b.send(subscribePublic("ctl"));
+            b.send(subscribeWithoutAuth("ctl"));
             a.expect("pusher_internal:member_added", "presence-p");
             expectCount(a, "ctl", 2);
             b.send(unsubscribe("presence-p"));
@@ -143,12 +126,12 @@ class SubscriptionCountTest {
     @Test
     void noCountEventsWhenTheFeatureIsOff() throws Exception {
         try (Conn a = Conn.open(server, "key-2"); Conn b = Conn.open(server, "key-2")) {
-            a.send(subscribePublic("news"));
+            a.send(subscribeWithoutAuth("news"));
             a.expect("pusher_internal:subscription_succeeded", "news");
             a.send(subscribeSigned("key-2", "secret-2", a.socketId(), "private-x"));
             a.expect("pusher_internal:subscription_succeeded", "private-x");
             a.expectOnlyPong();
-            b.send(subscribePublic("news"));
+            b.send(subscribeWithoutAuth("news"));
             b.expect("pusher_internal:subscription_succeeded", "news");
             b.send(subscribeSigned("key-2", "secret-2", b.socketId(), "private-x"));
             b.expect("pusher_internal:subscription_succeeded", "private-x");
@@ -166,7 +149,7 @@ class SubscriptionCountTest {
             for (int k = 1; k <= 100; k++) {
                 Conn c = Conn.open(server, KEY);
                 conns.add(c);
-                c.send(subscribePublic("big"));
+                c.send(subscribeWithoutAuth("big"));
                 c.expect("pusher_internal:subscription_succeeded", "big");
                 expectCount(c, "big", k);
             }
@@ -179,7 +162,7 @@ class SubscriptionCountTest {
             for (int k = 101; k <= 105; k++) {
                 Conn c = Conn.open(server, KEY);
                 conns.add(c);
-                c.send(subscribePublic("big"));
+                c.send(subscribeWithoutAuth("big"));
                 c.expect("pusher_internal:subscription_succeeded", "big");
             }
             String raw = first.ws().next(15_000);
@@ -202,35 +185,15 @@ class SubscriptionCountTest {
 
     @Test
     void javaClientExposesTheCountAsPusherSubscriptionCountAndGetCount() throws Exception {
-        Pusher client = UserTestKit.javaClient(server, KEY, new SigningAuthorizer("app-1", KEY, SECRET, null), null);
-        BlockingQueue<PusherEvent> pub = new LinkedBlockingQueue<>();
-        BlockingQueue<PusherEvent> priv = new LinkedBlockingQueue<>();
+        Pusher client = server.pusherClient(KEY, new SigningAuthorizer("app-1", KEY, SECRET, null), null);
+        ChannelRecorder newsRec = new ChannelRecorder();
+        ChannelRecorder privRec = new ChannelRecorder();
+        BlockingQueue<PusherEvent> pub = newsRec.events;
+        BlockingQueue<PusherEvent> priv = privRec.events;
         try (Conn other = Conn.open(server, KEY)) {
             UserTestKit.connectAndWait(client);
-            Channel news = client.subscribe("news", new ChannelEventListener() {
-                @Override
-                public void onSubscriptionSucceeded(String channelName) {
-                }
-
-                @Override
-                public void onEvent(PusherEvent event) {
-                    pub.add(event);
-                }
-            }, "pusher:subscription_count");
-            PrivateChannel px = client.subscribePrivate("private-x", new PrivateChannelEventListener() {
-                @Override
-                public void onAuthenticationFailure(String message, Exception e) {
-                }
-
-                @Override
-                public void onSubscriptionSucceeded(String channelName) {
-                }
-
-                @Override
-                public void onEvent(PusherEvent event) {
-                    priv.add(event);
-                }
-            }, "pusher:subscription_count");
+            Channel news = client.subscribe("news", newsRec, "pusher:subscription_count");
+            PrivateChannel px = client.subscribePrivate("private-x", privRec, "pusher:subscription_count");
 
             PusherEvent first = pub.poll(10, TimeUnit.SECONDS);
             assertThat(first).isNotNull();
@@ -242,7 +205,7 @@ class SubscriptionCountTest {
             assertThat(firstPriv).isNotNull();
             assertThat(count(px)).isEqualTo(1);
 
-            other.send(subscribePublic("news"));
+            other.send(subscribeWithoutAuth("news"));
             other.send(subscribeSigned(KEY, SECRET, other.socketId(), "private-x"));
             assertThat(pub.poll(10, TimeUnit.SECONDS)).isNotNull();
             assertThat(priv.poll(10, TimeUnit.SECONDS)).isNotNull();
@@ -261,7 +224,7 @@ class SubscriptionCountTest {
     void triggerAndChannelQueryReportTheSubscriptionCount() throws Exception {
         try (Conn a = Conn.open(server, KEY); Conn b = Conn.open(server, KEY); Conn p = Conn.open(server, KEY)) {
             for (Conn c : List.of(a, b)) {
-                c.send(subscribePublic("news"));
+                c.send(subscribeWithoutAuth("news"));
                 c.expect("pusher_internal:subscription_succeeded", "news");
                 expectCount(c, "news", c == a ? 1 : 2);
             }

@@ -1,13 +1,14 @@
 package dev.pushserver.transport;
 
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.pusher.client.Pusher;
-import com.pusher.client.connection.ConnectionEventListener;
 import com.pusher.client.connection.ConnectionState;
-import com.pusher.client.connection.ConnectionStateChange;
+import dev.pushserver.testing.ConnectionRecorder;
 import dev.pushserver.testing.FrameSocket;
 import dev.pushserver.testing.RawClient;
 import dev.pushserver.testing.TestServer;
@@ -16,12 +17,10 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -38,24 +37,11 @@ class ConnectionHandshakeTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private static final String APPS = """
-            apps:
-              - id: app-1
-                key: key-1
-                secret: secret-1
-                enable_client_messages: true
-              - id: app-2
-                key: key-2
-                secret: secret-2
-              - id: app-3
-                key: key-3
-                secret: secret-3
-                enabled: false
-              - id: app-4
-                key: key-4
-                secret: secret-4
-                max_connections: 2
-            """;
+    private static final String APPS = apps(
+            app(1, "enable_client_messages: true"),
+            app(2),
+            app(3, "enabled: false"),
+            app(4, "max_connections: 2"));
 
     // ---- connection_established ---------------------------------------------------------------------------------
 
@@ -329,23 +315,15 @@ class ConnectionHandshakeTest {
     void officialJavaClientStaysDisconnectedAfter4001AndDoesNotReconnect() throws Exception {
         try (TestServer server = TestServer.start()) {
             Pusher pusher = server.pusherClient("no-such-key");
-            List<ConnectionState> states = new CopyOnWriteArrayList<>();
-            BlockingQueue<String> errors = new LinkedBlockingQueue<>();
-            pusher.connect(new ConnectionEventListener() {
-                @Override
-                public void onConnectionStateChange(ConnectionStateChange change) {
-                    states.add(change.getCurrentState());
-                }
-
-                @Override
-                public void onError(String message, String code, Exception e) {
-                    errors.add(code + "|" + message);
-                }
-            }, ConnectionState.ALL);
+            ConnectionRecorder connection = new ConnectionRecorder();
+            List<ConnectionState> states = connection.states();
+            pusher.connect(connection, ConnectionState.ALL);
             try {
                 Awaitility.await().atMost(Duration.ofSeconds(5))
                         .until(() -> states.contains(ConnectionState.DISCONNECTED));
-                assertThat(errors.poll(2, TimeUnit.SECONDS)).as("onError from pusher:error").startsWith("4001|");
+                ConnectionRecorder.Error error = connection.nextError(2);
+                assertThat(error).as("onError from pusher:error").isNotNull();
+                assertThat(error.code()).as("onError from pusher:error: %s", error).isEqualTo("4001");
                 // the Java client would retry after 1 s if it meant to; give it twice that
                 Thread.sleep(2_000);
                 assertThat(states).as("state changes").containsExactly(ConnectionState.CONNECTING,

@@ -6,16 +6,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.pusher.client.Pusher;
 import com.pusher.client.PusherOptions;
-import com.pusher.client.connection.ConnectionEventListener;
 import com.pusher.client.connection.ConnectionState;
-import com.pusher.client.connection.ConnectionStateChange;
+import dev.pushserver.testing.ConnectionRecorder;
 import dev.pushserver.testing.FrameSocket;
 import dev.pushserver.testing.RawClient;
 import dev.pushserver.testing.TestServer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -56,20 +54,11 @@ class LivenessTest {
     @Test
     void officialJavaClientWithShortActivityTimeoutStaysConnectedThanksToPongs() throws Exception {
         try (TestServer server = TestServer.start()) { // server pings only after 120 s: only the client pings here
-            PusherOptions options = new PusherOptions().setHost("127.0.0.1").setWsPort(server.port())
-                    .setUseTLS(false).setActivityTimeout(1_000).setPongTimeout(1_000);
+            PusherOptions options = TestServer.clientOptions(server.port()).setActivityTimeout(1_000).setPongTimeout(1_000);
             Pusher pusher = new Pusher("key-1", options);
-            List<ConnectionState> states = new CopyOnWriteArrayList<>();
-            pusher.connect(new ConnectionEventListener() {
-                @Override
-                public void onConnectionStateChange(ConnectionStateChange change) {
-                    states.add(change.getCurrentState());
-                }
-
-                @Override
-                public void onError(String message, String code, Exception e) {
-                }
-            }, ConnectionState.ALL);
+            ConnectionRecorder connection = new ConnectionRecorder();
+            List<ConnectionState> states = connection.states();
+            pusher.connect(connection, ConnectionState.ALL);
             try {
                 Awaitility.await().atMost(Duration.ofSeconds(5))
                         .until(() -> pusher.getConnection().getState() == ConnectionState.CONNECTED);

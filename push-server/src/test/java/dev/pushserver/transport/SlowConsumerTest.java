@@ -1,5 +1,7 @@
 package dev.pushserver.transport;
 
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.pusher.rest.data.Event;
@@ -25,13 +27,7 @@ class SlowConsumerTest {
 
     @Test
     void aSubscriberThatStopsReadingIsClosedAndTheOthersGetEverything() throws Exception {
-        try (TestServer server = TestServer.start("""
-                max_outbound_buffer: 65536
-                apps:
-                  - id: app-1
-                    key: key-1
-                    secret: secret-1
-                """);
+        try (TestServer server = TestServer.start("max_outbound_buffer: 65536\n" + apps(app(1)));
                 RawClient healthy = RawClient.connect(server.wsUrl("key-1"));
                 Socket slow = new Socket("127.0.0.1", server.port())) {
             healthy.socketId();

@@ -1,9 +1,11 @@
 package dev.pushserver.user;
 
-import static dev.pushserver.user.UserTestKit.subscribe;
-import static dev.pushserver.user.UserTestKit.subscribePresence;
-import static dev.pushserver.user.UserTestKit.subscribePublic;
-import static dev.pushserver.user.UserTestKit.subscribeSigned;
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
+import static dev.pushserver.testing.Messages.subscribe;
+import static dev.pushserver.testing.Messages.subscribePresence;
+import static dev.pushserver.testing.Messages.subscribeSigned;
+import static dev.pushserver.testing.Messages.subscribeWithoutAuth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,15 +13,15 @@ import com.pusher.client.Pusher;
 import com.pusher.client.connection.ConnectionEventListener;
 import com.pusher.client.connection.ConnectionState;
 import com.pusher.client.connection.ConnectionStateChange;
+import dev.pushserver.testing.ConnectionRecorder;
+import dev.pushserver.testing.Messages;
 import dev.pushserver.testing.TestServer;
 import dev.pushserver.user.UserTestKit.Conn;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Authorized connections (reference §2.8, DOC-CH authorized-connections.md): with {@code require_authorization} a
@@ -31,30 +33,12 @@ class AuthorizedConnectionsTest {
     static final String KEY = "key-1";
     static final String SECRET = "secret-1";
 
-    static final String APPS = """
-            apps:
-              - id: app-1
-                key: key-1
-                secret: secret-1
-                require_authorization: true
-                authorization_timeout: 1
-              - id: app-2
-                key: key-2
-                secret: secret-2
-                authorization_timeout: 1
-            """;
+    static final String APPS = apps(
+            app(1, "require_authorization: true", "authorization_timeout: 1"),
+            app(2, "authorization_timeout: 1"));
 
-    TestServer server;
-
-    @BeforeEach
-    void start() {
-        server = TestServer.start(APPS);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(APPS);
 
     /** The connection gets pusher:error 4009 and a 4009 close, not much before the 1 s timeout. */
     private static void expectKicked(String what, Conn c, long openedAtNanos) throws Exception {
@@ -76,10 +60,10 @@ class AuthorizedConnectionsTest {
         long t0 = System.nanoTime();
         try (Conn idle = Conn.open(server, KEY); Conn publicOnly = Conn.open(server, KEY);
                 Conn failedPrivate = Conn.open(server, KEY); Conn failedSignin = Conn.open(server, KEY)) {
-            publicOnly.send(subscribePublic("news"));
+            publicOnly.send(subscribeWithoutAuth("news"));
             publicOnly.expect("pusher_internal:subscription_succeeded", "news");
             failedPrivate.send(subscribe("private-x", "key-1:" + "0".repeat(64), null));
-            failedSignin.send(UserTestKit.signin(KEY, SECRET, failedSignin.socketId(), "{\"id\":42}"));
+            failedSignin.send(Messages.signin(KEY, SECRET, failedSignin.socketId(), "{\"id\":42}"));
             expectKicked("idle", idle, t0);
             expectKicked("public subscriber", publicOnly, t0);
             expectKicked("refused private subscribe", failedPrivate, t0);
@@ -89,7 +73,7 @@ class AuthorizedConnectionsTest {
 
     @Test
     void signedInPrivateAndPresenceConnectionsStay() throws Exception {
-        Pusher java = UserTestKit.javaClient(server, KEY, null,
+        Pusher java = server.pusherClient(KEY, null,
                 UserTestKit.userAuthenticator(KEY, SECRET, "{\"id\":\"7\"}"));
         java.connect(new ConnectionEventListener() {
             @Override
@@ -127,26 +111,16 @@ class AuthorizedConnectionsTest {
 
     @Test
     void javaClientThatNeverAuthorizesEndsDisconnected() throws Exception {
-        Pusher client = UserTestKit.javaClient(server, KEY, null, null);
-        List<ConnectionState> states = new CopyOnWriteArrayList<>();
-        List<String> codes = new CopyOnWriteArrayList<>();
+        Pusher client = server.pusherClient(KEY, null, null);
+        ConnectionRecorder connection = new ConnectionRecorder();
+        List<ConnectionState> states = connection.states();
         try {
-            client.connect(new ConnectionEventListener() {
-                @Override
-                public void onConnectionStateChange(ConnectionStateChange change) {
-                    states.add(change.getCurrentState());
-                }
-
-                @Override
-                public void onError(String message, String code, Exception e) {
-                    codes.add(code);
-                }
-            }, ConnectionState.ALL);
+            client.connect(connection, ConnectionState.ALL);
             client.subscribe("news");
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> states.contains(ConnectionState.CONNECTED));
             Awaitility.await().atMost(Duration.ofSeconds(10))
                     .until(() -> client.getConnection().getState() == ConnectionState.DISCONNECTED);
-            assertThat(codes).contains("4009");
+            assertThat(connection.codes()).contains("4009");
             assertThat(states).doesNotContain(ConnectionState.RECONNECTING);
         } finally {
             UserTestKit.disconnectQuietly(client);

@@ -1,25 +1,28 @@
 package dev.pushserver.user;
 
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
+import static dev.pushserver.testing.Messages.signin;
+import static dev.pushserver.testing.Messages.signinMessage;
+import static dev.pushserver.testing.Messages.subscribe;
+import static dev.pushserver.testing.Messages.subscribePresence;
+import static dev.pushserver.testing.Messages.subscribeSigned;
+import static dev.pushserver.testing.Messages.subscribeWithoutAuth;
+import static dev.pushserver.testing.Signing.channelAuth;
+import static dev.pushserver.testing.Signing.hmacSha256Hex;
 import static dev.pushserver.user.UserTestKit.api;
-import static dev.pushserver.user.UserTestKit.channelAuth;
 import static dev.pushserver.user.UserTestKit.data;
-import static dev.pushserver.user.UserTestKit.hmac;
 import static dev.pushserver.user.UserTestKit.ok;
-import static dev.pushserver.user.UserTestKit.signin;
-import static dev.pushserver.user.UserTestKit.signinMessage;
-import static dev.pushserver.user.UserTestKit.subscribe;
-import static dev.pushserver.user.UserTestKit.subscribePresence;
-import static dev.pushserver.user.UserTestKit.subscribePublic;
-import static dev.pushserver.user.UserTestKit.subscribeSigned;
 import static dev.pushserver.user.UserTestKit.triggerBody;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.pusher.client.Pusher;
 import com.pusher.client.channel.PusherEvent;
-import com.pusher.client.connection.ConnectionEventListener;
 import com.pusher.client.connection.ConnectionState;
-import com.pusher.client.connection.ConnectionStateChange;
+import dev.pushserver.testing.ConnectionRecorder;
+import dev.pushserver.testing.Messages;
+import dev.pushserver.testing.Signing;
 import dev.pushserver.testing.TestServer;
 import dev.pushserver.user.UserTestKit.Conn;
 import java.time.Duration;
@@ -27,13 +30,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -47,29 +48,12 @@ class SigninTest {
     static final String SECRET = "secret-1";
     static final String USER_42 = "{\"id\":\"42\",\"user_info\":{\"name\":\"A\"}}";
 
-    static final String APPS = """
-            apps:
-              - id: app-1
-                key: key-1
-                secret: secret-1
-                enable_client_messages: true
-              - id: app-2
-                key: key-2
-                secret: secret-2
-                enable_user_authentication: false
-            """;
+    static final String APPS = apps(
+            app(1, "enable_client_messages: true"),
+            app(2, "enable_user_authentication: false"));
 
-    TestServer server;
-
-    @BeforeEach
-    void start() {
-        server = TestServer.start(APPS);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(APPS);
 
     @Test
     void rawSigninSucceedsAndEchoesTheExactUserDataString() throws Exception {
@@ -90,7 +74,7 @@ class SigninTest {
         // reference §1.3 REC: accept data as an object or as a JSON-encoded string on client->server events
         try (Conn c = Conn.open(server, KEY)) {
             com.fasterxml.jackson.databind.node.ObjectNode d = UserTestKit.JSON.createObjectNode();
-            d.put("auth", UserTestKit.userAuth(KEY, SECRET, c.socketId(), USER_42));
+            d.put("auth", Signing.userAuth(KEY, SECRET, c.socketId(), USER_42));
             d.put("user_data", USER_42);
             com.fasterxml.jackson.databind.node.ObjectNode m = UserTestKit.JSON.createObjectNode();
             m.put("event", "pusher:signin");
@@ -103,19 +87,10 @@ class SigninTest {
 
     @Test
     void javaClientSignsInSubscribesToItsUserChannelAndReceivesServerToUserEvents() throws Exception {
-        Pusher client = UserTestKit.javaClient(server, KEY, null, UserTestKit.userAuthenticator(KEY, SECRET, USER_42));
-        List<String> errors = new CopyOnWriteArrayList<>();
+        Pusher client = server.pusherClient(KEY, null, UserTestKit.userAuthenticator(KEY, SECRET, USER_42));
+        ConnectionRecorder connection = new ConnectionRecorder();
         try {
-            client.connect(new ConnectionEventListener() {
-                @Override
-                public void onConnectionStateChange(ConnectionStateChange change) {
-                }
-
-                @Override
-                public void onError(String message, String code, Exception e) {
-                    errors.add(code + " " + message);
-                }
-            }, ConnectionState.ALL);
+            client.connect(connection, ConnectionState.ALL);
             Awaitility.await().atMost(Duration.ofSeconds(10))
                     .until(() -> client.getConnection().getState() == ConnectionState.CONNECTED);
             BlockingQueue<PusherEvent> got = new LinkedBlockingQueue<>();
@@ -138,7 +113,7 @@ class SigninTest {
             assertThat(e.getChannelName()).isEqualTo("#server-to-user-42");
             assertThat(e.getData()).isEqualTo("{\"for\":\"42\"}");
             assertThat(got.poll(300, TimeUnit.MILLISECONDS)).as("only 42's event").isNull();
-            assertThat(errors).as("pusher:error seen by the Java client").isEmpty();
+            assertThat(connection.errors()).as("pusher:error seen by the Java client").isEmpty();
         } finally {
             UserTestKit.disconnectQuietly(client);
         }
@@ -146,28 +121,18 @@ class SigninTest {
 
     @Test
     void javaClientWithForgedSignatureIsDisconnectedFor4009() throws Exception {
-        Pusher client = UserTestKit.javaClient(server, KEY, null,
+        Pusher client = server.pusherClient(KEY, null,
                 UserTestKit.userAuthenticator(KEY, "not-the-secret", USER_42));
-        List<String> codes = new CopyOnWriteArrayList<>();
-        List<ConnectionState> states = new CopyOnWriteArrayList<>();
+        ConnectionRecorder connection = new ConnectionRecorder();
+        List<ConnectionState> states = connection.states();
         try {
-            client.connect(new ConnectionEventListener() {
-                @Override
-                public void onConnectionStateChange(ConnectionStateChange change) {
-                    states.add(change.getCurrentState());
-                }
-
-                @Override
-                public void onError(String message, String code, Exception e) {
-                    codes.add(code);
-                }
-            }, ConnectionState.ALL);
+            client.connect(connection, ConnectionState.ALL);
             Awaitility.await().atMost(Duration.ofSeconds(10))
                     .until(() -> client.getConnection().getState() == ConnectionState.CONNECTED);
             client.signin();
             Awaitility.await().atMost(Duration.ofSeconds(10))
                     .until(() -> client.getConnection().getState() == ConnectionState.DISCONNECTED);
-            assertThat(codes).contains("4009");
+            assertThat(connection.codes()).contains("4009");
             assertThat(states).doesNotContain(ConnectionState.RECONNECTING);
             assertThat(client.user().userId()).isNull();
         } finally {
@@ -180,10 +145,10 @@ class SigninTest {
     void badSigninSignatureGets4009ErrorAndClose(String variant) throws Exception {
         try (Conn c = Conn.open(server, KEY)) {
             String auth = switch (variant) {
-                case "wrong-signature" -> KEY + ":" + hmac("secret-2", c.socketId() + "::user::" + USER_42);
-                case "wrong-key" -> "key-2:" + hmac(SECRET, c.socketId() + "::user::" + USER_42);
-                case "other-socket" -> KEY + ":" + hmac(SECRET, "1234.5678::user::" + USER_42);
-                default -> KEY + ":" + hmac(SECRET, c.socketId() + "::USER::" + USER_42);
+                case "wrong-signature" -> KEY + ":" + hmacSha256Hex("secret-2", c.socketId() + "::user::" + USER_42);
+                case "wrong-key" -> "key-2:" + hmacSha256Hex(SECRET, c.socketId() + "::user::" + USER_42);
+                case "other-socket" -> KEY + ":" + hmacSha256Hex(SECRET, "1234.5678::user::" + USER_42);
+                default -> KEY + ":" + hmacSha256Hex(SECRET, c.socketId() + "::USER::" + USER_42);
             };
             c.send(signinMessage(auth, USER_42));
             JsonNode err = c.expect("pusher:error", null);
@@ -302,7 +267,7 @@ class SigninTest {
             assertThat(ids).containsExactlyInAnyOrder("42", "7");
 
             // client events on presence carry the signed-in id
-            a.send(UserTestKit.clientEvent("presence-room", "client-hi", "{}"));
+            a.send(Messages.clientEventWithStringData("client-hi", "presence-room", "{}"));
             JsonNode relayed = b.expect("client-hi", "presence-room");
             assertThat(relayed.get("user_id").asText()).isEqualTo("42");
         }
@@ -332,7 +297,7 @@ class SigninTest {
             JsonNode okA = a.expect("pusher_internal:subscription_succeeded", "presence-room");
             assertThat(data(okA).get("presence").get("hash").toString()).isEqualTo("{\"9\":null}");
             // a public subscribe is unaffected by signin
-            a.send(subscribePublic("news"));
+            a.send(subscribeWithoutAuth("news"));
             a.expect("pusher_internal:subscription_succeeded", "news");
             // and a wrong presence signature is still refused for a signed-in user
             a.send(subscribe("presence-other", channelAuth(KEY, "bad", a.socketId(), "presence-other", null), null));

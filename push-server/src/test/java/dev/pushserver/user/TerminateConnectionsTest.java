@@ -1,25 +1,24 @@
 package dev.pushserver.user;
 
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
+import static dev.pushserver.testing.Messages.subscribePresence;
+import static dev.pushserver.testing.Messages.subscribeWithoutAuth;
 import static dev.pushserver.user.UserTestKit.api;
 import static dev.pushserver.user.UserTestKit.ok;
-import static dev.pushserver.user.UserTestKit.subscribePresence;
-import static dev.pushserver.user.UserTestKit.subscribePublic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.pusher.client.Pusher;
-import com.pusher.client.connection.ConnectionEventListener;
 import com.pusher.client.connection.ConnectionState;
-import com.pusher.client.connection.ConnectionStateChange;
+import dev.pushserver.testing.ConnectionRecorder;
 import dev.pushserver.testing.TestServer;
 import dev.pushserver.user.UserTestKit.Conn;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code POST /apps/{id}/users/{user_id}/terminate_connections} (reference §4.7, §2.8). */
 class TerminateConnectionsTest {
@@ -27,27 +26,12 @@ class TerminateConnectionsTest {
     static final String KEY = "key-1";
     static final String SECRET = "secret-1";
 
-    static final String APPS = """
-            apps:
-              - id: app-1
-                key: key-1
-                secret: secret-1
-              - id: app-2
-                key: key-2
-                secret: secret-2
-            """;
+    static final String APPS = apps(
+            app(1),
+            app(2));
 
-    TestServer server;
-
-    @BeforeEach
-    void start() {
-        server = TestServer.start(APPS);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(APPS);
 
     private JsonNode terminate(String appId, String key, String secret, String userId) throws Exception {
         return ok(api(server, appId, key, secret).post("/users/" + userId + "/terminate_connections", "{}"));
@@ -61,10 +45,10 @@ class TerminateConnectionsTest {
             a1.signin(KEY, SECRET, "{\"id\":\"42\"}");
             a2.signin(KEY, SECRET, "{\"id\":\"42\",\"user_info\":{\"n\":2}}");
             a3.signin(KEY, SECRET, "{\"id\":\"42\"}");
-            a3.send(subscribePublic("news"));
+            a3.send(subscribeWithoutAuth("news"));
             a3.expect("pusher_internal:subscription_succeeded", "news");
             other.signin(KEY, SECRET, "{\"id\":\"43\"}");
-            anon.send(subscribePublic("news"));
+            anon.send(subscribeWithoutAuth("news"));
             anon.expect("pusher_internal:subscription_succeeded", "news");
             otherApp.signin("key-2", "secret-2", "{\"id\":\"42\"}");
 
@@ -140,23 +124,13 @@ class TerminateConnectionsTest {
     @Test
     void javaClientEndsDisconnectedAndDoesNotReconnect() throws Exception {
         String userData = "{\"id\":\"42\"}";
-        Pusher client = UserTestKit.javaClient(server, KEY, null, UserTestKit.userAuthenticator(KEY, SECRET, userData));
-        Pusher bystander = UserTestKit.javaClient(server, KEY, null,
+        Pusher client = server.pusherClient(KEY, null, UserTestKit.userAuthenticator(KEY, SECRET, userData));
+        Pusher bystander = server.pusherClient(KEY, null,
                 UserTestKit.userAuthenticator(KEY, SECRET, "{\"id\":\"43\"}"));
-        List<ConnectionState> states = new CopyOnWriteArrayList<>();
-        List<String> codes = new CopyOnWriteArrayList<>();
+        ConnectionRecorder connection = new ConnectionRecorder();
+        List<ConnectionState> states = connection.states();
         try {
-            client.connect(new ConnectionEventListener() {
-                @Override
-                public void onConnectionStateChange(ConnectionStateChange change) {
-                    states.add(change.getCurrentState());
-                }
-
-                @Override
-                public void onError(String message, String code, Exception e) {
-                    codes.add(code);
-                }
-            }, ConnectionState.ALL);
+            client.connect(connection, ConnectionState.ALL);
             UserTestKit.connectAndWait(bystander);
             Awaitility.await().atMost(Duration.ofSeconds(10))
                     .until(() -> client.getConnection().getState() == ConnectionState.CONNECTED);
@@ -169,7 +143,7 @@ class TerminateConnectionsTest {
 
             Awaitility.await().atMost(Duration.ofSeconds(10))
                     .until(() -> client.getConnection().getState() == ConnectionState.DISCONNECTED);
-            assertThat(codes).contains("4009");
+            assertThat(connection.codes()).contains("4009");
             // a reconnect would go through RECONNECTING right away; give it the Java client's first back-off
             Awaitility.await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5))
                     .until(() -> client.getConnection().getState() == ConnectionState.DISCONNECTED);

@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.pusher.client.ChannelAuthorizer;
 import com.pusher.client.Pusher;
-import com.pusher.client.PusherOptions;
 import com.pusher.client.UserAuthenticator;
 import com.pusher.client.connection.ConnectionState;
 import com.pusher.rest.data.Result;
+import dev.pushserver.testing.Messages;
 import dev.pushserver.testing.RawClient;
+import dev.pushserver.testing.Signing;
 import dev.pushserver.testing.TestServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,16 +19,13 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.awaitility.Awaitility;
 
 /**
- * Shared helpers for the user / cache / encrypted / subscription-count tests: signatures computed independently of
- * the server (reference §3.1), raw protocol messages built with Jackson (so escaping is right), official-client
- * options with a {@link UserAuthenticator}, and "nothing else arrives" checks.
+ * Shared helpers for the user / cache / encrypted / subscription-count tests: the encrypted-channel shared secret,
+ * raw connections with "nothing else arrives" checks, and official clients with a {@link UserAuthenticator}. Wire
+ * messages and signatures are in {@link Messages} and {@link Signing}.
  */
 public final class UserTestKit {
 
@@ -37,28 +34,7 @@ public final class UserTestKit {
     private UserTestKit() {
     }
 
-    // ---- signatures ------------------------------------------------------------------------------------------
-
-    /** Lowercase hex HMAC-SHA256 (reference §3.1). */
-    public static String hmac(String secret, String text) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-            return HexFormat.of().formatHex(mac.doFinal(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** {@code <key>:<hex>} over {@code <socket_id>::user::<user_data>}. */
-    public static String userAuth(String key, String secret, String socketId, String userData) {
-        return key + ":" + hmac(secret, socketId + "::user::" + userData);
-    }
-
-    /** {@code <key>:<hex>} over {@code <socket_id>:<channel>} or {@code <socket_id>:<channel>:<channel_data>}. */
-    public static String channelAuth(String key, String secret, String socketId, String channel, String channelData) {
-        return key + ":" + hmac(secret, socketId + ":" + channel + (channelData == null ? "" : ":" + channelData));
-    }
+    // ---- encrypted channels ----------------------------------------------------------------------------------
 
     /** base64(SHA-256(channel name bytes + master key bytes)), as the server SDKs derive it (reference §3.1). */
     public static byte[] sharedSecret(String channel, byte[] masterKey) {
@@ -72,66 +48,7 @@ public final class UserTestKit {
         }
     }
 
-    // ---- raw protocol messages -------------------------------------------------------------------------------
-
-    public static String signinMessage(String auth, String userData) {
-        ObjectNode m = JSON.createObjectNode();
-        m.put("event", "pusher:signin");
-        ObjectNode d = m.putObject("data");
-        d.put("auth", auth);
-        d.put("user_data", userData);
-        return m.toString();
-    }
-
-    /** A correctly signed pusher:signin for this socket. */
-    public static String signin(String key, String secret, String socketId, String userData) {
-        return signinMessage(userAuth(key, secret, socketId, userData), userData);
-    }
-
-    public static String subscribe(String channel, String auth, String channelData) {
-        ObjectNode m = JSON.createObjectNode();
-        m.put("event", "pusher:subscribe");
-        ObjectNode d = m.putObject("data");
-        d.put("channel", channel);
-        if (auth != null) {
-            d.put("auth", auth);
-        }
-        if (channelData != null) {
-            d.put("channel_data", channelData);
-        }
-        return m.toString();
-    }
-
-    public static String subscribePublic(String channel) {
-        return subscribe(channel, null, null);
-    }
-
-    /** Private / private-encrypted / presence-without-channel_data subscribe signed over socket:channel. */
-    public static String subscribeSigned(String key, String secret, String socketId, String channel) {
-        return subscribe(channel, channelAuth(key, secret, socketId, channel, null), null);
-    }
-
-    public static String subscribePresence(String key, String secret, String socketId, String channel,
-            String channelData) {
-        return subscribe(channel, channelAuth(key, secret, socketId, channel, channelData), channelData);
-    }
-
-    public static String unsubscribe(String channel) {
-        ObjectNode m = JSON.createObjectNode();
-        m.put("event", "pusher:unsubscribe");
-        m.putObject("data").put("channel", channel);
-        return m.toString();
-    }
-
-    public static String clientEvent(String channel, String event, String data) {
-        ObjectNode m = JSON.createObjectNode();
-        m.put("event", event);
-        m.put("channel", channel);
-        m.put("data", data);
-        return m.toString();
-    }
-
-    public static final String PING = "{\"event\":\"pusher:ping\",\"data\":{}}";
+    // ---- HTTP API bodies -----------------------------------------------------------------------------------------
 
     /** An HTTP API trigger body with data given as the exact string. */
     public static String triggerBody(String channel, String event, String data) {
@@ -176,7 +93,7 @@ public final class UserTestKit {
 
         /** Signs in with a valid signature and returns the signin_success message. */
         public JsonNode signin(String key, String secret, String userData) throws Exception {
-            ws.send(UserTestKit.signin(key, secret, socketId, userData));
+            ws.send(Messages.signin(key, secret, socketId, userData));
             return expect("pusher:signin_success", null);
         }
 
@@ -185,7 +102,7 @@ public final class UserTestKit {
          * before it (the server handles one connection's messages in order).
          */
         public void expectOnlyPong() throws Exception {
-            ws.send(PING);
+            ws.send(Messages.PING);
             JsonNode m = ws.nextJson();
             assertThat(m.path("event").asText()).as("expected only pusher:pong, got %s", m).isEqualTo("pusher:pong");
         }
@@ -202,7 +119,7 @@ public final class UserTestKit {
             JsonNode err = ws.nextJson();
             assertThat(err.path("event").asText()).as("refusal of %s: %s", channel, err).isEqualTo("pusher:error");
             assertThat(err.get("data").get("code").isNull()).as("non-fatal: %s", err).isTrue();
-            ws.send(PING);
+            ws.send(Messages.PING);
             while (true) {
                 JsonNode m = ws.nextJson();
                 String ev = m.path("event").asText();
@@ -243,23 +160,10 @@ public final class UserTestKit {
     public static UserAuthenticator userAuthenticator(String key, String secret, String userData) {
         return socketId -> {
             ObjectNode r = JSON.createObjectNode();
-            r.put("auth", userAuth(key, secret, socketId, userData));
+            r.put("auth", Signing.userAuth(key, secret, socketId, userData));
             r.put("user_data", userData);
             return r.toString();
         };
-    }
-
-    /** Official Java client for this server with optional channel authorizer and user authenticator. */
-    public static Pusher javaClient(TestServer server, String key, ChannelAuthorizer authorizer,
-            UserAuthenticator users) {
-        PusherOptions options = new PusherOptions().setHost("127.0.0.1").setWsPort(server.port()).setUseTLS(false);
-        if (authorizer != null) {
-            options.setChannelAuthorizer(authorizer);
-        }
-        if (users != null) {
-            options.setUserAuthenticator(users);
-        }
-        return new Pusher(key, options);
     }
 
     public static void connectAndWait(Pusher client) {

@@ -1,48 +1,31 @@
 package dev.pushserver.user;
 
+import static dev.pushserver.testing.AppsYaml.app;
+import static dev.pushserver.testing.AppsYaml.apps;
 import static dev.pushserver.user.UserTestKit.data;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pushserver.testing.Messages;
 import dev.pushserver.testing.TestServer;
 import dev.pushserver.user.UserTestKit.Conn;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code pusher_internal:watchlist_events} (reference §2.8, §2.9). */
 class WatchlistTest {
 
-    static final String APPS = """
-            apps:
-              - id: app-1
-                key: key-1
-                secret: secret-1
-              - id: app-2
-                key: key-2
-                secret: secret-2
-                max_watchlist_size: 2
-              - id: app-3
-                key: key-3
-                secret: secret-3
-                enable_watchlist_events: false
-            """;
+    static final String APPS = apps(
+            app(1),
+            app(2, "max_watchlist_size: 2"),
+            app(3, "enable_watchlist_events: false"));
 
-    TestServer server;
-
-    @BeforeEach
-    void start() {
-        server = TestServer.start(APPS);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    final TestServer server = TestServer.perTest(APPS);
 
     /** A watchlist_events message as name -> user ids, checking the wire shape on the way. */
     static Map<String, List<String>> watchlist(JsonNode m) throws Exception {
@@ -107,7 +90,7 @@ class WatchlistTest {
     void unsignedConnectionsDoNotCountAsOnline() throws Exception {
         try (Conn a = Conn.open(server, "key-1"); Conn c = Conn.open(server, "key-1")) {
             // C is only a presence member, never signed in
-            c.send(UserTestKit.subscribePresence("key-1", "secret-1", c.socketId(), "presence-x",
+            c.send(Messages.subscribePresence("key-1", "secret-1", c.socketId(), "presence-x",
                     "{\"user_id\":\"C\"}"));
             c.expect("pusher_internal:subscription_succeeded", "presence-x");
             a.signin("key-1", "secret-1", "{\"id\":\"A\",\"watchlist\":[\"C\"]}");
@@ -143,7 +126,7 @@ class WatchlistTest {
 
     @Test
     void javaClientWithoutWatchlistSupportIsNotDisturbedByWatchlistEvents() throws Exception {
-        com.pusher.client.Pusher client = UserTestKit.javaClient(server, "key-1", null,
+        com.pusher.client.Pusher client = server.pusherClient("key-1", null,
                 UserTestKit.userAuthenticator("key-1", "secret-1", "{\"id\":\"A\",\"watchlist\":[\"B\"]}"));
         java.util.List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.List<com.pusher.client.connection.ConnectionState> states =

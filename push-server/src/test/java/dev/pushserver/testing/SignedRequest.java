@@ -1,4 +1,4 @@
-package dev.pushserver.api;
+package dev.pushserver.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,33 +10,30 @@ import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
- * A raw HTTP API request signed exactly as reference §4.2 (independently of the server's code), with knobs to make
+ * A raw HTTP API request signed exactly as reference §4.2 (with {@link Signing}) (independently of the server's code), with knobs to make
  * it wrong on purpose: another key or secret, timestamp, version, body MD5, signature, or unencoded query values.
  */
-final class SignedRequest {
+public final class SignedRequest {
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    public static final ObjectMapper JSON = RawClient.json();
 
     /** One shared HTTP/1.1 client, so consecutive requests reuse kept-alive connections like SDKs do. */
-    static final HttpClient HTTP = HttpClient.newBuilder()
+    public static final HttpClient HTTP = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
             .build();
 
     /** The response of a request: status, body text and headers. */
-    record Response(int status, String body, HttpHeaders headers) {
+    public record Response(int status, String body, HttpHeaders headers) {
 
-        JsonNode json() {
+        public JsonNode json() {
             try {
                 return JSON.readTree(body);
             } catch (IOException e) {
@@ -45,7 +42,7 @@ final class SignedRequest {
         }
 
         /** The {@code error} text of an error response (fails if the body is not {"error":"..."}). */
-        String error() {
+        public String error() {
             JsonNode n = json();
             if (!n.isObject() || !n.path("error").isTextual() || n.get("error").asText().isBlank()) {
                 throw new AssertionError("expected {\"error\":\"...\"}, got " + body);
@@ -53,7 +50,7 @@ final class SignedRequest {
             return n.get("error").asText();
         }
 
-        String contentType() {
+        public String contentType() {
             return headers.firstValue("content-type").orElse("");
         }
 
@@ -91,114 +88,114 @@ final class SignedRequest {
         this.urlPath = path;
     }
 
-    static SignedRequest get(int port, String path) {
+    public static SignedRequest get(int port, String path) {
         return new SignedRequest(port, "GET", path);
     }
 
-    static SignedRequest post(int port, String path, String body) {
+    public static SignedRequest post(int port, String path, String body) {
         return new SignedRequest(port, "POST", path).body(body);
     }
 
-    static SignedRequest method(int port, String method, String path) {
+    public static SignedRequest method(int port, String method, String path) {
         return new SignedRequest(port, method, path);
     }
 
     /** Signs as app-1 unless {@link #credentials} says otherwise. */
-    SignedRequest credentials(String key, String secret) {
+    public SignedRequest credentials(String key, String secret) {
         this.key = key;
         this.secret = secret;
         return this;
     }
 
-    SignedRequest body(String json) {
+    public SignedRequest body(String json) {
         this.body = json == null ? null : json.getBytes(StandardCharsets.UTF_8);
         return this;
     }
 
-    SignedRequest body(byte[] bytes) {
+    public SignedRequest body(byte[] bytes) {
         this.body = bytes;
         return this;
     }
 
     /** An extra query parameter, signed with its decoded value. */
-    SignedRequest param(String name, String value) {
+    public SignedRequest param(String name, String value) {
         params.put(name, value);
         return this;
     }
 
     /** A signed parameter whose value appears in the URL exactly as {@code urlForm} (e.g. {@code a+b%2Cc}). */
-    SignedRequest param(String name, String decodedValue, String urlForm) {
+    public SignedRequest param(String name, String decodedValue, String urlForm) {
         params.put(name, decodedValue);
         literal.put(name, urlForm);
         return this;
     }
 
     /** A parameter added to the URL after signing, i.e. not covered by the signature. */
-    SignedRequest unsignedParam(String name, String value) {
+    public SignedRequest unsignedParam(String name, String value) {
         unsigned.put(name, value);
         return this;
     }
 
     /** The path as it appears in the URL (e.g. percent-encoded); the signature still uses the decoded path. */
-    SignedRequest urlPath(String encoded) {
+    public SignedRequest urlPath(String encoded) {
         this.urlPath = encoded;
         return this;
     }
 
-    SignedRequest timestamp(long unixSeconds) {
+    public SignedRequest timestamp(long unixSeconds) {
         this.timestamp = unixSeconds;
         return this;
     }
 
-    SignedRequest version(String v) {
+    public SignedRequest version(String v) {
         this.version = v;
         return this;
     }
 
-    SignedRequest bodyMd5(String md5) {
+    public SignedRequest bodyMd5(String md5) {
         this.bodyMd5 = md5;
         return this;
     }
 
-    SignedRequest omitBodyMd5() {
+    public SignedRequest omitBodyMd5() {
         this.omitBodyMd5 = true;
         return this;
     }
 
-    SignedRequest omitKey() {
+    public SignedRequest omitKey() {
         this.omitKey = true;
         return this;
     }
 
-    SignedRequest omitTimestamp() {
+    public SignedRequest omitTimestamp() {
         this.omitTimestamp = true;
         return this;
     }
 
-    SignedRequest omitVersion() {
+    public SignedRequest omitVersion() {
         this.omitVersion = true;
         return this;
     }
 
-    SignedRequest omitSignature() {
+    public SignedRequest omitSignature() {
         this.omitSignature = true;
         return this;
     }
 
     /** Sends this signature instead of the right one. */
-    SignedRequest signature(String sig) {
+    public SignedRequest signature(String sig) {
         this.signature = sig;
         return this;
     }
 
     /** false: put query values into the URL unencoded, as pusher-http-node does. */
-    SignedRequest encodeQuery(boolean encode) {
+    public SignedRequest encodeQuery(boolean encode) {
         this.encodeQuery = encode;
         return this;
     }
 
     /** The final, signed query parameters (auth_signature last). */
-    Map<String, String> query() {
+    public Map<String, String> query() {
         String k = key == null ? "key-1" : key;
         String s = secret == null ? "secret-1" : secret;
         Map<String, String> q = new LinkedHashMap<>();
@@ -212,17 +209,17 @@ final class SignedRequest {
             q.put("auth_version", version);
         }
         if (body != null && body.length > 0 && !omitBodyMd5) {
-            q.put("body_md5", bodyMd5 != null ? bodyMd5 : md5Hex(body));
+            q.put("body_md5", bodyMd5 != null ? bodyMd5 : Signing.md5Hex(body));
         }
         q.putAll(params);
-        String sig = signature != null ? signature : hmacSha256Hex(s, stringToSign(method, signedPath, q));
+        String sig = signature != null ? signature : Signing.hmacSha256Hex(s, stringToSign(method, signedPath, q));
         if (!omitSignature) {
             q.put("auth_signature", sig);
         }
         return q;
     }
 
-    URI uri() {
+    public URI uri() {
         StringBuilder url = new StringBuilder("http://127.0.0.1:").append(port).append(urlPath);
         char sep = '?';
         Map<String, String> all = new LinkedHashMap<>(query());
@@ -237,7 +234,7 @@ final class SignedRequest {
         return URI.create(url.toString());
     }
 
-    Response send() {
+    public Response send() {
         HttpRequest.BodyPublisher publisher = body == null ? HttpRequest.BodyPublishers.noBody()
                 : HttpRequest.BodyPublishers.ofByteArray(body);
         HttpRequest req = HttpRequest.newBuilder(uri())
@@ -259,7 +256,7 @@ final class SignedRequest {
     // ---- reference §4.2, written from the spec (not the server code) -------------------------------------------
 
     /** {@code METHOD\npath\nk=v&...}: keys lower-cased and sorted, values unescaped, auth_signature excluded. */
-    static String stringToSign(String method, String path, Map<String, String> params) {
+    public static String stringToSign(String method, String path, Map<String, String> params) {
         TreeMap<String, String> sorted = new TreeMap<>();
         params.forEach((k, v) -> {
             if (!k.equalsIgnoreCase("auth_signature")) {
@@ -274,32 +271,6 @@ final class SignedRequest {
             }
             first = false;
             sb.append(e.getKey()).append('=').append(e.getValue());
-        }
-        return sb.toString();
-    }
-
-    static String hmacSha256Hex(String secret, String message) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-            return hex(mac.doFinal(message.getBytes(StandardCharsets.UTF_8)));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static String md5Hex(byte[] body) {
-        try {
-            return hex(MessageDigest.getInstance("MD5").digest(body));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static String hex(byte[] b) {
-        StringBuilder sb = new StringBuilder(b.length * 2);
-        for (byte x : b) {
-            sb.append(String.format("%02x", x & 0xff));
         }
         return sb.toString();
     }
