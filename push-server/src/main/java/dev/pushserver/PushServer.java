@@ -15,7 +15,6 @@ import dev.pushserver.transport.ServerContext;
 import dev.pushserver.transport.Transport;
 import dev.pushserver.user.UserService;
 import io.netty.buffer.PooledByteBufAllocator;
-import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,10 +70,6 @@ public final class PushServer implements ServerContext, AutoCloseable {
     /** The HTTP API port actually bound (the same as {@link #port()} unless api_port is set). */
     public int apiPort() {
         return transport.apiPort();
-    }
-
-    public InetSocketAddress address() {
-        return transport.address();
     }
 
     /**

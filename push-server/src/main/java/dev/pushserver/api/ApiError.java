@@ -7,10 +7,22 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 public final class ApiError extends RuntimeException {
 
     private final HttpResponseStatus status;
+    private final String allow;
 
     public ApiError(HttpResponseStatus status, String message) {
+        this(status, message, null);
+    }
+
+    /** @param allow the method to name in an {@code Allow} header (405), or null */
+    ApiError(HttpResponseStatus status, String message, String allow) {
         super(message, null, false, false);
         this.status = status;
+        this.allow = allow;
+    }
+
+    /** The {@code Allow} header value for a 405, or null. */
+    public String allow() {
+        return allow;
     }
 
     public HttpResponseStatus status() {

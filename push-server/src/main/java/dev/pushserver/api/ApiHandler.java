@@ -54,8 +54,8 @@ public final class ApiHandler {
             return HttpResponses.json(HttpResponseStatus.BAD_REQUEST, ApiError.body("Malformed URL: " + e.getMessage()));
         } catch (ApiError e) {
             FullHttpResponse r = HttpResponses.json(e.status(), ApiError.body(e.getMessage()));
-            if (e.status() == HttpResponseStatus.METHOD_NOT_ALLOWED) {
-                r.headers().set(HttpHeaderNames.ALLOW, e.getMessage().endsWith("GET") ? "GET" : "POST");
+            if (e.allow() != null) {
+                r.headers().set(HttpHeaderNames.ALLOW, e.allow());
             }
             return r;
         }
@@ -83,7 +83,7 @@ public final class ApiHandler {
         }
         if (!req.method().equals(route.method)) {
             throw new ApiError(HttpResponseStatus.METHOD_NOT_ALLOWED, "Method " + req.method() + " is not allowed on "
-                    + signedPath + ": use " + route.method);
+                    + signedPath + ": use " + route.method, route.method.name());
         }
         App app = apps.byId(seg[1]);
         if (app == null) {

@@ -23,7 +23,7 @@ public final class AppChannels {
     }
 
     /** What a join did, for the caller to announce. */
-    public record Join(Subscription subscription, boolean firstSubscription, boolean firstForUser,
+    public record Join(Subscription subscription, boolean firstForUser,
             Map<String, String> members, boolean memberLimitReached) {
     }
 
@@ -51,15 +51,15 @@ public final class AppChannels {
                         state.markRemoved();
                         channels.remove(name, state);
                     }
-                    return new Join(null, false, false, null, true);
+                    return new Join(null, false, null, true);
                 }
-                boolean first = state.addSubscription() == 1;
+                state.addSubscription();
                 boolean firstForUser = presence && state.addMember(userId, userInfoJson);
                 Map<String, String> members = presence ? state.memberSnapshot() : null;
                 Subscription s = new Subscription(state, connection, userId);
                 s.joinEpoch = state.advanceEpoch();
                 state.subscribersOn(connection.loopIndex()).add(s);
-                return new Join(s, first, firstForUser, members, false);
+                return new Join(s, firstForUser, members, false);
             }
         }
     }

@@ -15,6 +15,7 @@ import dev.pushserver.protocol.Signatures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The channel rules of the Pusher protocol: subscribe (with auth and presence), unsubscribe, client events and the
@@ -146,7 +147,7 @@ public final class ChannelService {
             conn.loop().schedule(() -> {
                 state.subscriptionCountSent(System.nanoTime());
                 sendSubscriptionCount(app, state);
-            }, delayNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+            }, delayNanos, TimeUnit.NANOSECONDS);
         }
     }
 

@@ -115,8 +115,8 @@ public final class ChannelState {
         removed = true;
     }
 
-    synchronized int addSubscription() {
-        return ++subscriptions;
+    synchronized void addSubscription() {
+        subscriptions++;
     }
 
     synchronized int removeSubscription() {

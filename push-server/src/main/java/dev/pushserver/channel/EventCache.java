@@ -36,8 +36,4 @@ public final class EventCache {
         long now = System.currentTimeMillis();
         entries.values().removeIf(e -> e.expiresAtMillis <= now);
     }
-
-    public int size() {
-        return entries.size();
-    }
 }

@@ -34,7 +34,6 @@ public final class Connection {
     private final Channel channel;
     private final App app;
     private final String socketId;
-    private final int protocol;
     private final int loopIndex;
 
     /** first pipeline stage: fan-out writes pre-encoded frames here, skipping the WebSocket encoder */
@@ -57,11 +56,10 @@ public final class Connection {
     private long rateWindowStart;
     private int rateWindowCount;
 
-    public Connection(Channel channel, App app, String socketId, int protocol, int loopIndex) {
+    public Connection(Channel channel, App app, String socketId, int loopIndex) {
         this.channel = channel;
         this.app = app;
         this.socketId = socketId;
-        this.protocol = protocol;
         this.loopIndex = loopIndex;
         this.lastActivityNanos = System.nanoTime();
         this.out = channel.pipeline().firstContext();
@@ -86,10 +84,6 @@ public final class Connection {
 
     public String socketId() {
         return socketId;
-    }
-
-    public int protocol() {
-        return protocol;
     }
 
     public int loopIndex() {

@@ -63,7 +63,7 @@ final class PusherWebSocketHandler extends SimpleChannelInboundHandler<WebSocket
         do {
             ThreadLocalRandom r = ThreadLocalRandom.current();
             String socketId = r.nextLong(1, 10_000_000_000L) + "." + r.nextLong(1, 10_000_000_000L);
-            c = new Connection(ctx.channel(), app, socketId, request.protocol(), loopIndex);
+            c = new Connection(ctx.channel(), app, socketId, loopIndex);
         } while (!app.register(c));
         conn = c;
         server.liveness().add(c);

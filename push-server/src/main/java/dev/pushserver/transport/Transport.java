@@ -95,10 +95,6 @@ public final class Transport {
         return api != null ? ((InetSocketAddress) api.localAddress()).getPort() : port();
     }
 
-    public InetSocketAddress address() {
-        return (InetSocketAddress) main.localAddress();
-    }
-
     public void closeListeners() {
         if (main != null) {
             main.close().awaitUninterruptibly();

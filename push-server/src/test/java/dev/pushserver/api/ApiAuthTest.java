@@ -10,9 +10,6 @@ import dev.pushserver.testing.SignedRequest;
 import dev.pushserver.testing.Signing;
 import dev.pushserver.testing.TestServer;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -21,24 +18,19 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * event is not delivered; SDK-style encoded and Node-style unencoded query values both verify; apps are isolated;
  * a disabled app gets 403.
  */
-class ApiAuthTest {
+class ApiAuthTest extends SubscribedChannelFixture {
 
     @RegisterExtension
     static final TestServer server = TestServer.perClass(TestServer.DEFAULT_APPS);
-    static final AtomicInteger CHANNELS = new AtomicInteger();
 
-    String channel;
-    Subscriber sub;
-
-    @BeforeEach
-    void subscribe() throws Exception {
-        channel = "auth-" + CHANNELS.incrementAndGet();
-        sub = Subscriber.connect(server).subscribe(channel);
+    @Override
+    TestServer server() {
+        return server;
     }
 
-    @AfterEach
-    void unsubscribe() {
-        sub.close();
+    @Override
+    String channelPrefix() {
+        return "auth-";
     }
 
     static int port() {

@@ -21,9 +21,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -32,24 +29,19 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * {@code {"error":"..."}} saying what is wrong, and nothing is delivered. Also routing (404/405), size limits (413)
  * and HTTP keep-alive.
  */
-class ApiErrorsTest {
+class ApiErrorsTest extends SubscribedChannelFixture {
 
     @RegisterExtension
     static final TestServer server = TestServer.perClass(TestServer.DEFAULT_APPS);
-    static final AtomicInteger CHANNELS = new AtomicInteger();
 
-    String channel;
-    Subscriber sub;
-
-    @BeforeEach
-    void subscribe() throws Exception {
-        channel = "err-" + CHANNELS.incrementAndGet();
-        sub = Subscriber.connect(server).subscribe(channel);
+    @Override
+    TestServer server() {
+        return server;
     }
 
-    @AfterEach
-    void unsubscribe() {
-        sub.close();
+    @Override
+    String channelPrefix() {
+        return "err-";
     }
 
     static int port() {
