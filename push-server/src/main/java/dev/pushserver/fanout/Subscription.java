@@ -35,16 +35,8 @@ public final class Subscription {
         return channel.name;
     }
 
-    public Session session() {
-        return session;
-    }
-
     public String userId() {
         return userId;
-    }
-
-    public boolean isPending() {
-        return joinVersion == PENDING;
     }
 
     void hold(Frame frame, long version) {

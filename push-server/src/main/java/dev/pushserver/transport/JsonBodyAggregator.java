@@ -3,9 +3,9 @@ package dev.pushserver.transport;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 
 /** Aggregates request bodies up to the configured size; a larger one is handed on as an {@link OversizedRequest}. */
 final class JsonBodyAggregator extends HttpObjectAggregator {

@@ -14,6 +14,7 @@ import dev.pushserver.event.ChannelEvent;
 import dev.pushserver.event.ChannelEventListener;
 import dev.pushserver.event.EventType;
 import dev.pushserver.store.MemoryStore;
+import dev.pushserver.testing.DeferredStore;
 import dev.pushserver.testing.Messages;
 import dev.pushserver.testing.Signing;
 import java.io.IOException;

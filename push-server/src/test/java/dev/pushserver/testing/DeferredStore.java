@@ -1,4 +1,4 @@
-package dev.pushserver.core;
+package dev.pushserver.testing;
 
 import dev.pushserver.app.App;
 import dev.pushserver.store.CachedEvent;
@@ -20,34 +20,34 @@ import java.util.function.Supplier;
  * release), or decides them now and answers later ({@link Mode#ANSWER_LATER}). Released answers complete on the
  * test's thread, like replies on a client's I/O thread, never on a session's loop.
  */
-final class DeferredStore implements MembershipStore {
+public final class DeferredStore implements MembershipStore {
 
-    enum Mode { PASS, DECIDE_LATER, ANSWER_LATER }
+    public enum Mode { PASS, DECIDE_LATER, ANSWER_LATER }
 
     private final MembershipStore store;
     private final ArrayDeque<Runnable> held = new ArrayDeque<>();
     private Mode mode = Mode.PASS;
     private RuntimeException failure;
 
-    DeferredStore(MembershipStore store) {
+    public DeferredStore(MembershipStore store) {
         this.store = store;
     }
 
-    synchronized void mode(Mode m) {
+    public synchronized void mode(Mode m) {
         this.mode = m;
     }
 
     /** The next held call fails with {@code e} instead of reaching the store. */
-    synchronized void failNext(RuntimeException e) {
+    public synchronized void failNext(RuntimeException e) {
         this.failure = e;
     }
 
-    synchronized int held() {
+    public synchronized int held() {
         return held.size();
     }
 
     /** Releases the oldest held call; false when none is held. */
-    boolean releaseNext() {
+    public boolean releaseNext() {
         Runnable r;
         synchronized (this) {
             r = held.poll();
@@ -59,7 +59,7 @@ final class DeferredStore implements MembershipStore {
         return true;
     }
 
-    void releaseAll() {
+    public void releaseAll() {
         while (releaseNext()) {
             // each release may complete stages whose continuations are queued on the loops
         }
