@@ -8,10 +8,7 @@ import dev.pushserver.store.MemoryStore;
 import dev.pushserver.testing.DeferredStore;
 import dev.pushserver.testing.SignedRequest;
 import dev.pushserver.testing.TestServer;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -42,14 +39,15 @@ class PipelinedApiOrderTest {
             s.getOutputStream().flush();
 
             // the second answer is ready, but it may not overtake the first; /health meanwhile answers at once
-            assertThat(read(s.getInputStream(), 500, "HTTP/1.1")).as("nothing before the first answer").isEmpty();
+            assertThat(PipelinedUpgradeTest.readFor(s.getInputStream(), 500, "HTTP/1.1"))
+                    .as("nothing before the first answer").isEmpty();
             assertThat(SignedRequest.HTTP.send(java.net.http.HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + server.port() + "/health")).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode())
                     .as("the event loop is not blocked").isEqualTo(200);
 
             store[0].releaseAll();
-            String answers = read(s.getInputStream(), 5_000, "{\"users\":[]}");
+            String answers = PipelinedUpgradeTest.readFor(s.getInputStream(), 5_000, "{\"users\":[]}");
             int first = answers.indexOf("{\"occupied\":false,\"subscription_count\":0}");
             int second = answers.indexOf("{\"users\":[]}");
             assertThat(first).as(answers).isGreaterThan(0);
@@ -65,26 +63,5 @@ class PipelinedApiOrderTest {
         URI uri = (path.endsWith("/users") ? r : r.param("info", "subscription_count")).uri();
         return ("GET " + uri.getRawPath() + "?" + uri.getRawQuery() + " HTTP/1.1\r\nHost: x\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII);
-    }
-
-    private static String read(InputStream in, long millis, String until) throws Exception {
-        ByteArrayOutputStream got = new ByteArrayOutputStream();
-        byte[] buf = new byte[4096];
-        long deadline = System.currentTimeMillis() + millis;
-        while (System.currentTimeMillis() < deadline) {
-            try {
-                int n = in.read(buf);
-                if (n < 0) {
-                    break;
-                }
-                got.write(buf, 0, n);
-                if (got.toString(StandardCharsets.ISO_8859_1).contains(until)) {
-                    break;
-                }
-            } catch (SocketTimeoutException e) {
-                // keep waiting until the deadline
-            }
-        }
-        return got.toString(StandardCharsets.ISO_8859_1);
     }
 }
