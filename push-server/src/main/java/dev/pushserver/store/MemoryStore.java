@@ -145,9 +145,11 @@ public final class MemoryStore implements MembershipStore {
             countChanged(app, c, socketId);
             if (c.subscriptions == 0) {
                 c.removed = true;
-                s.channels.remove(channel, c);
+                // announced while the channel is still in the map: a join that finds it waits for this lock, sees
+                // it removed and starts a fresh one, so its occupied always comes after this vacated
                 events.emit(app, EventType.CHANNEL_VACATED, (seq, t) -> new ChannelVacated(app, channel, socketId, t,
                         seq));
+                s.channels.remove(channel, c);
             }
         }
         return DONE;

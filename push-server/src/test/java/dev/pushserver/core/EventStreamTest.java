@@ -30,7 +30,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -326,15 +325,10 @@ class EventStreamTest {
     }
 
     /**
-     * Each channel's occupied and vacated must alternate starting with occupied. They do not today:
-     * MemoryStore.leave removes the vacated channel from its map and only then emits CHANNEL_VACATED, so a join on
-     * another thread can create the channel afresh and emit CHANNEL_OCCUPIED (under the new channel's lock) first:
-     * listeners see occupied, occupied, vacated while the channel is occupied. Fails in most runs; passes once the
-     * vacated event is emitted before the channel leaves the map.
+     * Each channel's occupied and vacated alternate starting with occupied, even when a join races the last leave
+     * (the vacated channel is announced before it leaves the store's map, so a racing join starts a fresh one after).
      */
     @Test
-    @Disabled("MemoryStore.leave emits CHANNEL_VACATED after removing the channel from the map: a concurrent join's "
-            + "CHANNEL_OCCUPIED can come first; enable once fixed")
     void concurrentJoinsAndLeavesKeepEachChannelsOccupiedAndVacatedAlternating() throws Exception {
         Race r = race();
         for (String channel : List.of("presence-race", "race")) {
