@@ -46,7 +46,8 @@ public final class Connection {
     private long rateWindowStart;
     private int rateWindowCount;
 
-    private final ArrayDeque<Supplier<CompletionStage<?>>> waiting = new ArrayDeque<>();
+    /** requests waiting behind a pending one; created on first need (most connections never wait) */
+    private ArrayDeque<Supplier<CompletionStage<?>>> waiting;
     /** a request's answer is pending */
     private boolean busy;
     /** the connection has gone: only its clean-up still runs */
@@ -83,6 +84,9 @@ public final class Connection {
             return;
         }
         if (busy) {
+            if (waiting == null) {
+                waiting = new ArrayDeque<>(4);
+            }
             if (waiting.size() >= MAX_WAITING) {
                 session.close(ErrorCodes.OVER_CAPACITY, "Too many requests waiting for an answer; reconnect later");
                 return;
@@ -102,8 +106,8 @@ public final class Connection {
             return;
         }
         ended = true;
-        waiting.clear();
         if (busy) {
+            waiting = new ArrayDeque<>(1);
             waiting.add(cleanUp);
         } else {
             run(cleanUp);
@@ -123,12 +127,16 @@ public final class Connection {
                 busy = true;
                 pending.whenComplete((v, e) -> session.executor().execute(() -> {
                     busy = false;
-                    run(waiting.poll());
+                    run(next());
                 }));
                 return;
             }
-            request = waiting.poll();
+            request = next();
         }
+    }
+
+    private Supplier<CompletionStage<?>> next() {
+        return waiting == null ? null : waiting.poll();
     }
 
     // ---- subscriptions ----------------------------------------------------------------------------------------
