@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -180,6 +181,8 @@ class CliTest {
         Process p = GracefulStopTest.startServerProcess(port, Map.of(), log);
         try {
             GracefulStopTest.awaitListening(p, port, log);
+            // the apps are announced right after the port is bound
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).contains("app id="));
             assertThat(Files.readString(log)).contains("app id=app-id key=app-key secret=app-secret");
         } finally {
             p.destroy();
@@ -208,6 +211,7 @@ class CliTest {
             RawClient old = RawClient.connect("ws://127.0.0.1:" + port + "/app/app-key?protocol=7");
             clients.add(old);
             assertThat(old.closeCode(5)).as("the default key is gone").isEqualTo(4001);
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).contains("app id="));
             String printed = Files.readString(log);
             assertThat(printed).as("warning about the unknown variable").contains("PUSH_NO_SUCH_THING");
             assertThat(printed).as("the configured app is announced").contains("app id=env-id key=env-key");

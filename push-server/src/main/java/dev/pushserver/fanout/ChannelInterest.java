@@ -5,16 +5,6 @@ import dev.pushserver.app.App;
 /** Told when this node gains its first local subscriber of a channel and loses its last (a cluster broker listens). */
 public interface ChannelInterest {
 
-    ChannelInterest NONE = new ChannelInterest() {
-        @Override
-        public void firstSubscriber(App app, String channel) {
-        }
-
-        @Override
-        public void lastSubscriber(App app, String channel) {
-        }
-    };
-
     void firstSubscriber(App app, String channel);
 
     void lastSubscriber(App app, String channel);

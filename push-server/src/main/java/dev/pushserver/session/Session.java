@@ -22,9 +22,6 @@ public interface Session {
     /** The session's event loop. */
     ScheduledExecutorService executor();
 
-    /** Whether the calling thread is the session's event loop. */
-    boolean inLoop();
-
     /** Sends one encoded server message (JSON) and flushes it; ignored once the session is closing. Any thread. */
     void send(byte[] message);
 

@@ -77,8 +77,7 @@ final class NettySession implements Session {
         return channel.eventLoop();
     }
 
-    @Override
-    public boolean inLoop() {
+    private boolean inLoop() {
         return channel.eventLoop().inEventLoop();
     }
 

@@ -51,8 +51,7 @@ final class FakeSession implements Session {
         return loop;
     }
 
-    @Override
-    public boolean inLoop() {
+    private boolean inLoop() {
         return loop.inLoop();
     }
 
