@@ -80,14 +80,14 @@ public final class Main implements Callable<Integer> {
         log.info("push-server {} listening on ws://{}/app/<key> (HTTP API on {}:{})", Version.get(), hostPort,
                 cfg.host(), server.apiPort());
         for (AppConfig app : cfg.apps()) {
-            // secrets are printed only for the embedded dev app, never for a configured one
-            String secret = config == null ? app.secret() : "(from config)";
+            // the secret is printed only for the built-in dev app, never for a configured one (file or environment)
+            String secret = cfg.devApp() ? app.secret() : "(configured)";
             log.info("app id={} key={} secret={}{}{}", app.id(), app.key(), secret,
                     app.enabled() ? "" : " [disabled]", app.enableClientMessages() ? " [client events on]" : "");
         }
-        if (config == null && !cfg.host().startsWith("127.") && !cfg.host().equals("localhost")) {
-            log.warn("listening on {} with the dev app's well-known secret: set PUSH_APPS_0_SECRET or use --config",
-                    cfg.host());
+        if (cfg.devApp() && !cfg.host().startsWith("127.") && !cfg.host().equals("localhost")) {
+            log.warn("listening on {} with the dev app's well-known secret: configure an app (PUSH_APPS_0_ID, "
+                    + "PUSH_APPS_0_KEY, PUSH_APPS_0_SECRET or --config)", cfg.host());
         }
     }
 

@@ -3,62 +3,56 @@ package dev.pushserver;
 import dev.pushserver.api.ApiHandler;
 import dev.pushserver.app.App;
 import dev.pushserver.app.AppRegistry;
-import dev.pushserver.channel.ChannelService;
-import dev.pushserver.cluster.Broker;
 import dev.pushserver.cluster.LocalBroker;
 import dev.pushserver.config.ServerConfig;
 import dev.pushserver.connection.Connection;
+import dev.pushserver.core.ClientDispatcher;
+import dev.pushserver.core.PushCore;
+import dev.pushserver.event.EventStream;
 import dev.pushserver.protocol.ErrorCodes;
-import dev.pushserver.transport.Liveness;
-import dev.pushserver.transport.Loops;
+import dev.pushserver.store.MembershipStore;
+import dev.pushserver.store.MemoryStore;
 import dev.pushserver.transport.ServerContext;
 import dev.pushserver.transport.Transport;
-import dev.pushserver.user.UserService;
-import io.netty.buffer.PooledByteBufAllocator;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Wires the configuration into running components; start and graceful stop. */
+/** Wires the configuration into a running server (core + Netty transport); start and graceful stop. */
 public final class PushServer implements ServerContext, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PushServer.class);
 
     private final ServerConfig config;
     private final Transport transport;
-    private final Loops loops;
-    private final AppRegistry apps;
-    private final Liveness liveness;
-    private final ChannelService channels;
-    private final UserService users = new UserService();
-    private final ApiHandler api;
+    private final PushCore core;
     private volatile boolean stopping;
     private volatile boolean stopped;
-    private final Object closedSignal = new Object();
 
-    private PushServer(ServerConfig config) {
+    private PushServer(ServerConfig config, Function<EventStream, MembershipStore> stores) {
         this.config = config;
         this.transport = new Transport(config);
-        this.loops = transport.loops();
-        this.apps = new AppRegistry(config.apps(), loops.size());
-        Broker broker = new LocalBroker(loops, PooledByteBufAllocator.DEFAULT);
-        this.liveness = new Liveness(loops, config.activityTimeoutSeconds(), config.pongTimeoutSeconds());
-        this.channels = new ChannelService(broker);
-        this.api = new ApiHandler(apps, broker);
+        this.core = new PushCore(config, new AppRegistry(config.apps()), transport.eventLoops(),
+                transport.frameEncoder(), stores, new LocalBroker());
     }
 
-    /** Binds the listeners and returns the running server. */
+    /** Binds the listeners and returns the running server (one node, in-memory state). */
     public static PushServer start(ServerConfig config) throws InterruptedException {
-        PushServer server = new PushServer(config);
+        return start(config, MemoryStore::new);
+    }
+
+    /** As {@link #start(ServerConfig)}, with the membership store that {@code stores} makes. */
+    public static PushServer start(ServerConfig config, Function<EventStream, MembershipStore> stores)
+            throws InterruptedException {
+        PushServer server = new PushServer(config, stores);
         try {
             server.transport.bind(server);
         } catch (RuntimeException | InterruptedException e) {
+            server.core.close();
             server.transport.shutdown();
             throw e;
         }
-        server.liveness.start();
-        server.loops.get(0).scheduleAtFixedRate(() -> server.apps.all().forEach(a -> a.cache().evictExpired()),
-                1, 1, TimeUnit.MINUTES);
         return server;
     }
 
@@ -72,62 +66,48 @@ public final class PushServer implements ServerContext, AutoCloseable {
         return transport.apiPort();
     }
 
+    /** The core: its event stream, store and connections (for embedders and tests). */
+    public PushCore core() {
+        return core;
+    }
+
     /**
      * Graceful stop: stop accepting, tell every client to reconnect elsewhere (pusher:error + close 4200), wait up to
      * {@code shutdown_grace_period} for them to go, then stop the event loops.
      */
-    public void stop() {
+    public synchronized void stop() {
         if (stopped) {
             return;
         }
         stopping = true;
         transport.closeListeners();
         int open = 0;
-        for (App app : apps.all()) {
-            for (Connection c : app.connections()) {
+        for (App app : core.apps().all()) {
+            for (Connection c : core.connections().all(app)) {
                 open++;
-                c.loop().execute(() -> c.close(ErrorCodes.RECONNECT_IMMEDIATELY, "Server is shutting down; reconnect"));
+                c.session().close(ErrorCodes.RECONNECT_IMMEDIATELY, "Server is shutting down; reconnect");
             }
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(config.shutdownGraceSeconds());
-        synchronized (closedSignal) {
-            while (openConnections() > 0 && System.nanoTime() < deadline) {
-                try {
-                    closedSignal.wait(50);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
+        while (core.connections().count() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
         }
-        int left = openConnections();
-        liveness.stop();
+        int left = core.connections().count();
+        core.close();
         transport.shutdown();
         stopped = true;
         log.info("stopped: {} connections told to reconnect, {} still open at the deadline; {} slow consumers "
-                + "closed while running", open, left, Connection.slowConsumerCloses());
+                + "closed while running", open, left, transport.slowConsumerCloses());
     }
 
     @Override
     public void close() {
         stop();
-    }
-
-    private int openConnections() {
-        int n = 0;
-        for (App app : apps.all()) {
-            n += app.connectionCount();
-        }
-        return n;
-    }
-
-    @Override
-    public void connectionClosed() {
-        if (stopping) {
-            synchronized (closedSignal) {
-                closedSignal.notifyAll();
-            }
-        }
     }
 
     @Override
@@ -137,32 +117,17 @@ public final class PushServer implements ServerContext, AutoCloseable {
 
     @Override
     public AppRegistry apps() {
-        return apps;
+        return core.apps();
     }
 
     @Override
-    public Loops loops() {
-        return loops;
-    }
-
-    @Override
-    public Liveness liveness() {
-        return liveness;
-    }
-
-    @Override
-    public ChannelService channels() {
-        return channels;
-    }
-
-    @Override
-    public UserService users() {
-        return users;
+    public ClientDispatcher dispatcher() {
+        return core.dispatcher();
     }
 
     @Override
     public ApiHandler api() {
-        return api;
+        return core.api();
     }
 
     @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.pushserver.testing.RawClient;
+import dev.pushserver.testing.Signing;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -173,11 +175,31 @@ class CliTest {
     }
 
     @Test
-    void environmentOverridesTheDevAppKeyAndUnknownVariablesAreWarnedAbout() throws Exception {
+    void withNoAppConfiguredTheDevAppIsPrintedWithItsSecret() throws Exception {
+        int port = GracefulStopTest.freePort();
+        Path log = dir.resolve("dev.log");
+        Process p = GracefulStopTest.startServerProcess(port, Map.of(), log);
+        try {
+            GracefulStopTest.awaitListening(p, port, log);
+            // the apps are announced right after the port is bound
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).contains("app id="));
+            assertThat(Files.readString(log)).contains("app id=app-id key=app-key secret=app-secret");
+        } finally {
+            p.destroy();
+            if (!p.waitFor(15, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void anAppFromTheEnvironmentReplacesTheDevAppItsSecretIsNotLoggedAndUnknownVariablesAreWarnedAbout()
+            throws Exception {
         int port = GracefulStopTest.freePort();
         Path log = dir.resolve("server.log");
-        Process p = GracefulStopTest.startServerProcess(port,
-                Map.of("PUSH_APPS_0_KEY", "env-key", "PUSH_ACTIVITY_TIMEOUT", "33", "PUSH_NO_SUCH_THING", "1"), log);
+        Process p = GracefulStopTest.startServerProcess(port, Map.of("PUSH_APPS_0_ID", "env-id",
+                "PUSH_APPS_0_KEY", "env-key", "PUSH_APPS_0_SECRET", "env-very-secret-value",
+                "PUSH_ACTIVITY_TIMEOUT", "33", "PUSH_NO_SUCH_THING", "1"), log);
         List<RawClient> clients = new ArrayList<>();
         try {
             GracefulStopTest.awaitListening(p, port, log);
@@ -189,7 +211,19 @@ class CliTest {
             RawClient old = RawClient.connect("ws://127.0.0.1:" + port + "/app/app-key?protocol=7");
             clients.add(old);
             assertThat(old.closeCode(5)).as("the default key is gone").isEqualTo(4001);
-            assertThat(Files.readString(log)).as("warning about the unknown variable").contains("PUSH_NO_SUCH_THING");
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).contains("app id="));
+            String printed = Files.readString(log);
+            assertThat(printed).as("warning about the unknown variable").contains("PUSH_NO_SUCH_THING");
+            assertThat(printed).as("the configured app is announced").contains("app id=env-id key=env-key");
+            assertThat(printed).as("a configured secret is never logged").doesNotContain("env-very-secret-value");
+            // a configured app has the normal defaults, not the dev app's: client events are off
+            com.fasterxml.jackson.databind.ObjectMapper json = RawClient.json();
+            String socketId = json.readTree(json.readTree(established).get("data").asText()).get("socket_id").asText();
+            String auth = "env-key:" + Signing.hmacSha256Hex("env-very-secret-value", socketId + ":private-x");
+            ok.send("{\"event\":\"pusher:subscribe\",\"data\":{\"channel\":\"private-x\",\"auth\":\"" + auth + "\"}}");
+            assertThat(ok.next()).contains("subscription_succeeded");
+            ok.send("{\"event\":\"client-x\",\"channel\":\"private-x\",\"data\":{}}");
+            assertThat(ok.next()).contains("pusher:error").contains("not enabled");
         } finally {
             clients.forEach(RawClient::close);
             p.destroy();

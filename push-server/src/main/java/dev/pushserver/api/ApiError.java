@@ -1,32 +1,38 @@
 package dev.pushserver.api;
 
 import dev.pushserver.protocol.Json;
-import io.netty.handler.codec.http.HttpResponseStatus;
 
 /** A rejected API request: the HTTP status and a message that says what is wrong. */
 public final class ApiError extends RuntimeException {
 
-    private final HttpResponseStatus status;
+    public static final int BAD_REQUEST = 400;
+    public static final int UNAUTHORIZED = 401;
+    public static final int FORBIDDEN = 403;
+    public static final int NOT_FOUND = 404;
+    public static final int METHOD_NOT_ALLOWED = 405;
+    public static final int PAYLOAD_TOO_LARGE = 413;
+    public static final int UNAVAILABLE = 503;
+
+    private final int status;
     private final String allow;
 
-    public ApiError(HttpResponseStatus status, String message) {
+    public ApiError(int status, String message) {
         this(status, message, null);
     }
 
     /** @param allow the method to name in an {@code Allow} header (405), or null */
-    ApiError(HttpResponseStatus status, String message, String allow) {
+    ApiError(int status, String message, String allow) {
         super(message, null, false, false);
         this.status = status;
         this.allow = allow;
     }
 
-    /** The {@code Allow} header value for a 405, or null. */
-    public String allow() {
-        return allow;
+    public int status() {
+        return status;
     }
 
-    public HttpResponseStatus status() {
-        return status;
+    ApiResponse response() {
+        return new ApiResponse(status, body(getMessage()), allow);
     }
 
     /** {@code {"error":"<message>"}} */
@@ -39,6 +45,6 @@ public final class ApiError extends RuntimeException {
     }
 
     static ApiError badRequest(String message) {
-        return new ApiError(HttpResponseStatus.BAD_REQUEST, message);
+        return new ApiError(BAD_REQUEST, message);
     }
 }

@@ -4,114 +4,131 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pushserver.app.App;
 import dev.pushserver.app.AppRegistry;
-import dev.pushserver.channel.ChannelState;
-import dev.pushserver.channel.EventCache;
-import dev.pushserver.cluster.Broker;
+import dev.pushserver.cluster.Publisher;
 import dev.pushserver.config.AppConfig;
-import dev.pushserver.connection.Connection;
+import dev.pushserver.event.ChannelEvent.ServerEvent;
+import dev.pushserver.event.EventStream;
+import dev.pushserver.event.EventType;
 import dev.pushserver.protocol.ChannelNames;
 import dev.pushserver.protocol.ChannelType;
-import dev.pushserver.protocol.ErrorCodes;
 import dev.pushserver.protocol.Json;
 import dev.pushserver.protocol.Messages;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.QueryStringDecoder;
-import dev.pushserver.transport.HttpResponses;
+import dev.pushserver.store.CachedEvent;
+import dev.pushserver.store.ChannelCounts;
+import dev.pushserver.store.MembershipStore;
+import dev.pushserver.user.UserService;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Pusher HTTP API (reference §4): trigger, batch trigger, channel queries and terminate_connections. Requests
- * are verified, fully validated, and only then acted on, so a rejected request changes nothing.
+ * are verified, fully validated, and only then acted on, so a rejected request changes nothing. Answers are stages:
+ * complete at once with the in-memory store, later with a shared one; nothing here blocks.
  */
 public final class ApiHandler {
 
+    private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
     private static final byte[] EMPTY_OBJECT = "{}".getBytes(StandardCharsets.US_ASCII);
 
     private final AppRegistry apps;
-    private final Broker broker;
+    private final MembershipStore store;
+    private final Publisher publisher;
+    private final EventStream events;
+    private final UserService users;
 
-    public ApiHandler(AppRegistry apps, Broker broker) {
+    public ApiHandler(AppRegistry apps, MembershipStore store, Publisher publisher, EventStream events,
+            UserService users) {
         this.apps = apps;
-        this.broker = broker;
+        this.store = store;
+        this.publisher = publisher;
+        this.events = events;
+        this.users = users;
     }
 
-    public FullHttpResponse handle(FullHttpRequest req) {
+    public CompletionStage<ApiResponse> handle(ApiRequest req) {
+        CompletionStage<byte[]> body;
         try {
-            return HttpResponses.json(HttpResponseStatus.OK, route(req));
+            body = route(req);
         } catch (IllegalArgumentException e) {
             // undecodable percent-escapes in the path or query
-            return HttpResponses.json(HttpResponseStatus.BAD_REQUEST, ApiError.body("Malformed URL: " + e.getMessage()));
+            return CompletableFuture.completedFuture(ApiResponse.error(ApiError.BAD_REQUEST,
+                    "Malformed URL: " + e.getMessage()));
         } catch (ApiError e) {
-            FullHttpResponse r = HttpResponses.json(e.status(), ApiError.body(e.getMessage()));
-            if (e.allow() != null) {
-                r.headers().set(HttpHeaderNames.ALLOW, e.allow());
-            }
-            return r;
+            return CompletableFuture.completedFuture(e.response());
         }
+        return body.handle((ok, failure) -> failure == null ? ApiResponse.ok(ok) : failed(req, failure));
     }
 
-    private byte[] route(FullHttpRequest req) {
-        QueryStringDecoder q = new QueryStringDecoder(req.uri());
-        String rawPath = q.rawPath();
+    private static ApiResponse failed(ApiRequest req, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof ApiError e) {
+            return e.response();
+        }
+        log.error("HTTP API {} {} failed: {}", req.method(), Uri.rawPath(req.uri()), cause.toString(), cause);
+        return ApiResponse.error(500, "Internal server error: " + cause.getMessage() + "; try again");
+    }
+
+    private CompletionStage<byte[]> route(ApiRequest req) {
+        String rawPath = Uri.rawPath(req.uri());
         int at = rawPath.indexOf("/apps/");
         if (at < 0) {
-            throw new ApiError(HttpResponseStatus.NOT_FOUND, "Not found: " + rawPath);
+            throw new ApiError(ApiError.NOT_FOUND, "Not found: " + rawPath);
         }
-        String signedPath = decodePath(rawPath.substring(at));
+        String signedPath = Uri.decodePath(rawPath.substring(at));
         String[] seg = rawPath.substring(at + 1).split("/", -1);
         for (int i = 0; i < seg.length; i++) {
-            seg[i] = decodePath(seg[i]);
+            seg[i] = Uri.decodePath(seg[i]);
         }
         // seg[0] = "apps", seg[1] = app id
         if (seg.length < 3 || seg[1].isEmpty()) {
-            throw new ApiError(HttpResponseStatus.NOT_FOUND, "Not found: " + signedPath);
+            throw new ApiError(ApiError.NOT_FOUND, "Not found: " + signedPath);
         }
         Route route = Route.of(seg);
         if (route == null) {
-            throw new ApiError(HttpResponseStatus.NOT_FOUND, "Not found: " + signedPath);
+            throw new ApiError(ApiError.NOT_FOUND, "Not found: " + signedPath);
         }
         if (!req.method().equals(route.method)) {
-            throw new ApiError(HttpResponseStatus.METHOD_NOT_ALLOWED, "Method " + req.method() + " is not allowed on "
-                    + signedPath + ": use " + route.method, route.method.name());
+            throw new ApiError(ApiError.METHOD_NOT_ALLOWED, "Method " + req.method() + " is not allowed on "
+                    + signedPath + ": use " + route.method, route.method);
         }
         App app = apps.byId(seg[1]);
         if (app == null) {
-            throw new ApiError(HttpResponseStatus.NOT_FOUND, "Unknown app id " + seg[1]);
+            throw new ApiError(ApiError.NOT_FOUND, "Unknown app id " + seg[1]);
         }
-        byte[] body = ByteBufUtil.getBytes(req.content());
-        RequestSigning.verify(app, req.method().name(), signedPath, q.parameters(), body,
-                System.currentTimeMillis() / 1000);
+        Map<String, List<String>> query = Uri.params(req.uri());
+        byte[] body = req.body();
+        RequestSigning.verify(app, req.method(), signedPath, query, body, System.currentTimeMillis() / 1000);
         if (!app.config().enabled()) {
-            throw new ApiError(HttpResponseStatus.FORBIDDEN, "Application disabled");
+            throw new ApiError(ApiError.FORBIDDEN, "Application disabled");
         }
         return switch (route) {
             case EVENTS -> trigger(app, json(body));
             case BATCH_EVENTS -> batch(app, json(body));
-            case CHANNELS -> channels(app, q.parameters());
-            case CHANNEL -> channel(app, seg[3], q.parameters());
+            case CHANNELS -> channels(app, query);
+            case CHANNEL -> channel(app, seg[3], query);
             case USERS -> users(app, seg[3]);
             case TERMINATE -> terminate(app, seg[3]);
         };
     }
 
     private enum Route {
-        EVENTS(HttpMethod.POST), BATCH_EVENTS(HttpMethod.POST), CHANNELS(HttpMethod.GET), CHANNEL(HttpMethod.GET),
-        USERS(HttpMethod.GET), TERMINATE(HttpMethod.POST);
+        EVENTS("POST"), BATCH_EVENTS("POST"), CHANNELS("GET"), CHANNEL("GET"), USERS("GET"), TERMINATE("POST");
 
-        final HttpMethod method;
+        final String method;
 
-        Route(HttpMethod method) {
+        Route(String method) {
             this.method = method;
         }
 
@@ -145,25 +162,25 @@ public final class ApiHandler {
     private record Event(String name, List<String> channels, String data, String socketId, Set<String> info) {
     }
 
-    private byte[] trigger(App app, JsonNode body) {
+    private CompletionStage<byte[]> trigger(App app, JsonNode body) {
         Event e = event(app, body, false, "");
-        publish(app, e);
+        CompletionStage<?> sent = publish(app, e);
         if (e.info.isEmpty()) {
-            return EMPTY_OBJECT;
+            return sent.thenApply(x -> EMPTY_OBJECT);
         }
-        return Json.bytes(g -> {
+        return sent.thenCompose(x -> counts(app, e.channels)).thenApply(counts -> Json.bytes(g -> {
             g.writeStartObject();
             g.writeObjectFieldStart("channels");
             for (String ch : e.channels) {
                 g.writeFieldName(ch);
-                writeInfo(g, app.channels().get(ch), ChannelType.of(ch), e.info);
+                writeInfo(g, counts.get(ch), ChannelType.of(ch), e.info);
             }
             g.writeEndObject();
             g.writeEndObject();
-        });
+        }));
     }
 
-    private byte[] batch(App app, JsonNode body) {
+    private CompletionStage<byte[]> batch(App app, JsonNode body) {
         JsonNode batch = body.get("batch");
         if (batch == null || !batch.isArray()) {
             throw ApiError.badRequest("Missing 'batch': expected an array of events");
@@ -183,31 +200,51 @@ public final class ApiHandler {
             anyInfo |= !e.info.isEmpty();
             events.add(e);
         }
-        events.forEach(e -> publish(app, e));
-        if (!anyInfo) {
-            return EMPTY_OBJECT;
+        List<CompletionStage<?>> sent = new ArrayList<>(events.size());
+        for (Event e : events) {
+            sent.add(publish(app, e));
         }
-        return Json.bytes(g -> {
+        CompletionStage<?> all = allOf(sent);
+        if (!anyInfo) {
+            return all.thenApply(x -> EMPTY_OBJECT);
+        }
+        List<String> firstChannels = events.stream().map(e -> e.channels.get(0)).toList();
+        return all.thenCompose(x -> counts(app, firstChannels)).thenApply(counts -> Json.bytes(g -> {
             g.writeStartObject();
             g.writeArrayFieldStart("batch");
             for (Event e : events) {
                 String ch = e.channels.get(0);
-                writeInfo(g, app.channels().get(ch), ChannelType.of(ch), e.info);
+                writeInfo(g, counts.get(ch), ChannelType.of(ch), e.info);
             }
             g.writeEndArray();
             g.writeEndObject();
-        });
+        }));
     }
 
-    private void publish(App app, Event e) {
+    /** Publishes to every channel of the event; a cache channel's event is stored before it is delivered. */
+    private CompletionStage<?> publish(App app, Event e) {
         AppConfig cfg = app.config();
+        List<CompletionStage<?>> stored = null;
+        boolean announce = events.wants(app, EventType.SERVER_EVENT);
         for (String ch : e.channels) {
             byte[] message = Messages.event(e.name, ch, e.data);
             if (cfg.enableCacheChannels() && ChannelType.isCache(ch)) {
-                app.cache().put(ch, message, e.data, cfg.cacheTtl());
+                CachedEvent cached = new CachedEvent(message, e.data,
+                        System.currentTimeMillis() + cfg.cacheTtl() * 1000L);
+                if (stored == null) {
+                    stored = new ArrayList<>();
+                }
+                stored.add(store.cache(app, ch, cached)
+                        .thenRun(() -> publisher.publish(app, ch, message, e.socketId)));
+            } else {
+                publisher.publish(app, ch, message, e.socketId);
             }
-            broker.publish(app, ch, message, e.socketId);
+            if (announce) {
+                events.emit(app, EventType.SERVER_EVENT,
+                        (seq, t) -> new ServerEvent(app, ch, e.name, e.data, e.socketId, t, seq));
+            }
         }
+        return stored == null ? CompletableFuture.completedFuture(null) : allOf(stored);
     }
 
     private static Event event(App app, JsonNode body, boolean single, String where) {
@@ -229,9 +266,8 @@ public final class ApiHandler {
         String data = dataNode.isTextual() ? dataNode.asText() : dataNode.toString();
         int size = data.getBytes(StandardCharsets.UTF_8).length;
         if (size > cfg.maxEventPayload()) {
-            throw new ApiError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "The data content of this event ("
-                    + where + "data) exceeds the allowed maximum (" + cfg.maxEventPayload() + " bytes): " + size
-                    + " bytes");
+            throw new ApiError(ApiError.PAYLOAD_TOO_LARGE, "The data content of this event (" + where
+                    + "data) exceeds the allowed maximum (" + cfg.maxEventPayload() + " bytes): " + size + " bytes");
         }
         List<String> channels = channelsOf(body, single, where, cfg);
         String socketId = null;
@@ -311,44 +347,63 @@ public final class ApiHandler {
         return out;
     }
 
-    /** Writes the requested attributes that apply to the channel's type (trigger and batch responses). */
-    private static void writeInfo(JsonGenerator g, ChannelState state, ChannelType type, Set<String> info)
+    /**
+     * Writes the requested attributes that apply to the channel's type: user_count on presence channels,
+     * subscription_count (connections) on every type (reference §4.3).
+     */
+    private static void writeInfo(JsonGenerator g, ChannelCounts counts, ChannelType type, Set<String> info)
             throws IOException {
+        ChannelCounts c = counts == null ? ChannelCounts.NONE : counts;
         g.writeStartObject();
         if (info.contains("user_count") && type == ChannelType.PRESENCE) {
-            g.writeNumberField("user_count", state == null ? 0 : state.userCount());
+            g.writeNumberField("user_count", c.userCount());
         }
-        if (info.contains("subscription_count") && type != ChannelType.PRESENCE) {
-            g.writeNumberField("subscription_count", state == null ? 0 : state.subscriptionCount());
+        if (info.contains("subscription_count")) {
+            g.writeNumberField("subscription_count", c.subscriptionCount());
         }
         g.writeEndObject();
     }
 
+    /** Counts of each channel, in the given order. */
+    private CompletionStage<Map<String, ChannelCounts>> counts(App app, List<String> channels) {
+        List<CompletableFuture<ChannelCounts>> each = new ArrayList<>(channels.size());
+        for (String ch : channels) {
+            each.add(store.channel(app, ch).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0])).thenApply(x -> {
+            Map<String, ChannelCounts> out = new LinkedHashMap<>();
+            for (int i = 0; i < channels.size(); i++) {
+                out.put(channels.get(i), each.get(i).join());
+            }
+            return out;
+        });
+    }
+
     // ---- queries ------------------------------------------------------------------------------------------------
 
-    private static byte[] channels(App app, Map<String, List<String>> query) {
+    private CompletionStage<byte[]> channels(App app, Map<String, List<String>> query) {
         String prefix = param(query, "filter_by_prefix");
         Set<String> info = infoAttributes(param(query, "info") == null ? "" : param(query, "info"));
         if (info.contains("user_count") && (prefix == null || !prefix.startsWith("presence-"))) {
             throw ApiError.badRequest("info=user_count requires filter_by_prefix=presence-");
         }
-        return Json.bytes(g -> {
+        return store.channels(app, prefix).thenApply(channels -> Json.bytes(g -> {
             g.writeStartObject();
             g.writeObjectFieldStart("channels");
-            for (ChannelState state : app.channels().all().values()) {
-                String name = state.name();
-                if (state.type() == ChannelType.SERVER_TO_USER || (prefix != null && !name.startsWith(prefix))) {
+            for (Map.Entry<String, ChannelCounts> c : channels.entrySet()) {
+                ChannelType type = ChannelType.of(c.getKey());
+                if (type == ChannelType.SERVER_TO_USER) {
                     continue;
                 }
-                g.writeFieldName(name);
-                writeInfo(g, state, state.type(), info);
+                g.writeFieldName(c.getKey());
+                writeInfo(g, c.getValue(), type, info);
             }
             g.writeEndObject();
             g.writeEndObject();
-        });
+        }));
     }
 
-    private static byte[] channel(App app, String name, Map<String, List<String>> query) {
+    private CompletionStage<byte[]> channel(App app, String name, Map<String, List<String>> query) {
         String problem = ChannelNames.problem(name, app.config().maxChannelNameLength(), true);
         if (problem != null) {
             throw ApiError.badRequest(problem);
@@ -374,37 +429,34 @@ public final class ApiHandler {
         if (info.contains("user_count") && type != ChannelType.PRESENCE) {
             throw ApiError.badRequest("info=user_count is only available for presence channels");
         }
-        if (info.contains("subscription_count") && type == ChannelType.PRESENCE) {
-            throw ApiError.badRequest("info=subscription_count is not available for presence channels: "
-                    + "use user_count");
-        }
-        ChannelState state = app.channels().get(name);
-        EventCache.Entry cached = wantsCache ? app.cache().get(name) : null;
         boolean cache = wantsCache;
-        return Json.bytes(g -> {
+        CompletableFuture<ChannelCounts> counts = store.channel(app, name).toCompletableFuture();
+        CompletableFuture<CachedEvent> cached = cache ? store.cached(app, name).toCompletableFuture()
+                : CompletableFuture.completedFuture(null);
+        return counts.thenCombine(cached, (c, entry) -> Json.bytes(g -> {
             g.writeStartObject();
-            g.writeBooleanField("occupied", state != null && state.subscriptionCount() > 0);
+            g.writeBooleanField("occupied", c.occupied());
             if (cache) {
-                if (cached == null) {
+                if (entry == null) {
                     g.writeNullField("cache");
                 } else {
                     g.writeObjectFieldStart("cache");
-                    g.writeStringField("data", cached.data());
-                    g.writeNumberField("ttl", cached.ttlSeconds(System.currentTimeMillis()));
+                    g.writeStringField("data", entry.data());
+                    g.writeNumberField("ttl", entry.ttlSeconds(System.currentTimeMillis()));
                     g.writeEndObject();
                 }
             }
             if (info.contains("user_count")) {
-                g.writeNumberField("user_count", state == null ? 0 : state.userCount());
+                g.writeNumberField("user_count", c.userCount());
             }
             if (info.contains("subscription_count")) {
-                g.writeNumberField("subscription_count", state == null ? 0 : state.subscriptionCount());
+                g.writeNumberField("subscription_count", c.subscriptionCount());
             }
             g.writeEndObject();
-        });
+        }));
     }
 
-    private static byte[] users(App app, String name) {
+    private CompletionStage<byte[]> users(App app, String name) {
         String problem = ChannelNames.problem(name, app.config().maxChannelNameLength(), false);
         if (problem != null) {
             throw ApiError.badRequest(problem);
@@ -412,36 +464,39 @@ public final class ApiHandler {
         if (ChannelType.of(name) != ChannelType.PRESENCE) {
             throw ApiError.badRequest("Users can only be listed for presence channels, not " + name);
         }
-        ChannelState state = app.channels().get(name);
-        List<String> ids = state == null ? List.of() : state.userIds();
-        return Json.bytes(g -> {
+        return store.members(app, name).thenApply(members -> Json.bytes(g -> {
             g.writeStartObject();
             g.writeArrayFieldStart("users");
-            for (String id : ids) {
+            for (String id : members.keySet()) {
                 g.writeStartObject();
                 g.writeStringField("id", id);
                 g.writeEndObject();
             }
             g.writeEndArray();
             g.writeEndObject();
-        });
+        }));
     }
 
-    private static byte[] terminate(App app, String userId) {
+    private CompletionStage<byte[]> terminate(App app, String userId) {
         if (userId.isEmpty() || userId.length() > 128) {
             throw ApiError.badRequest("Invalid user id: expected 1 to 128 characters");
         }
-        for (Connection c : app.userConnections(userId)) {
-            c.loop().execute(() -> {
-                if (c.isUser(userId)) {
-                    c.close(ErrorCodes.UNAUTHORIZED, "Connection terminated by the application");
-                }
-            });
-        }
-        return EMPTY_OBJECT;
+        users.terminate(app, userId);
+        return CompletableFuture.completedFuture(EMPTY_OBJECT);
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------------
+
+    private static CompletionStage<?> allOf(List<CompletionStage<?>> stages) {
+        if (stages.size() == 1) {
+            return stages.get(0);
+        }
+        CompletableFuture<?>[] all = new CompletableFuture<?>[stages.size()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = stages.get(i).toCompletableFuture();
+        }
+        return CompletableFuture.allOf(all);
+    }
 
     private static JsonNode json(byte[] body) {
         if (body.length == 0) {
@@ -461,10 +516,5 @@ public final class ApiHandler {
     private static String param(Map<String, List<String>> query, String name) {
         List<String> v = query.get(name);
         return v == null || v.isEmpty() ? null : String.join(",", v);
-    }
-
-    /** Percent-decodes a path; unlike query decoding a '+' stays a '+'. */
-    private static String decodePath(String s) {
-        return QueryStringDecoder.decodeComponent(s.replace("+", "%2B"));
     }
 }

@@ -2,7 +2,6 @@ package dev.pushserver.api;
 
 import dev.pushserver.app.App;
 import dev.pushserver.protocol.Signatures;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -78,6 +77,6 @@ final class RequestSigning {
     }
 
     private static ApiError unauthorized(String message) {
-        return new ApiError(HttpResponseStatus.UNAUTHORIZED, message);
+        return new ApiError(ApiError.UNAUTHORIZED, message);
     }
 }

@@ -12,9 +12,9 @@ public final class AppRegistry {
     private final Map<String, App> byKey = new LinkedHashMap<>();
     private final Map<String, App> byId = new LinkedHashMap<>();
 
-    public AppRegistry(List<AppConfig> apps, int loopCount) {
+    public AppRegistry(List<AppConfig> apps) {
         for (AppConfig cfg : apps) {
-            App app = new App(cfg, loopCount);
+            App app = new App(cfg);
             byKey.put(cfg.key(), app);
             byId.put(cfg.id(), app);
         }

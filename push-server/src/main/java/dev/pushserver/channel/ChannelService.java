@@ -2,9 +2,16 @@ package dev.pushserver.channel;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pushserver.app.App;
-import dev.pushserver.cluster.Broker;
+import dev.pushserver.cluster.Publisher;
 import dev.pushserver.config.AppConfig;
 import dev.pushserver.connection.Connection;
+import dev.pushserver.connection.ConnectionRegistry;
+import dev.pushserver.event.ChannelEvent.CacheMiss;
+import dev.pushserver.event.ChannelEvent.ClientEventSent;
+import dev.pushserver.event.EventStream;
+import dev.pushserver.event.EventType;
+import dev.pushserver.fanout.LocalFanout;
+import dev.pushserver.fanout.Subscription;
 import dev.pushserver.protocol.ChannelNames;
 import dev.pushserver.protocol.ChannelType;
 import dev.pushserver.protocol.ClientMessage;
@@ -12,34 +19,56 @@ import dev.pushserver.protocol.ErrorCodes;
 import dev.pushserver.protocol.Json;
 import dev.pushserver.protocol.Messages;
 import dev.pushserver.protocol.Signatures;
+import dev.pushserver.session.OnLoop;
+import dev.pushserver.store.Join;
+import dev.pushserver.store.Joined;
+import dev.pushserver.store.MembershipStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The channel rules of the Pusher protocol: subscribe (with auth and presence), unsubscribe, client events and the
- * clean-up when a connection goes away. Every method runs on the connection's event loop. A rejected request gets
- * a {@code pusher:error} and changes nothing.
+ * clean-up when a connection goes away. Every method runs on the connection's event loop and returns null when it has
+ * finished, or a stage when it waits for the store. A rejected request gets a {@code pusher:error} and changes
+ * nothing. The transitions themselves (occupied, member added, ...) are decided by the store and announced by the
+ * event stream's listeners, not here.
  */
 public final class ChannelService {
 
-    private final Broker broker;
+    private static final Logger log = LoggerFactory.getLogger(ChannelService.class);
 
-    public ChannelService(Broker broker) {
-        this.broker = broker;
+    private final MembershipStore store;
+    private final LocalFanout fanout;
+    private final Publisher publisher;
+    private final EventStream events;
+    private final ConnectionRegistry registry;
+
+    public ChannelService(MembershipStore store, LocalFanout fanout, Publisher publisher, EventStream events,
+            ConnectionRegistry registry) {
+        this.store = store;
+        this.fanout = fanout;
+        this.publisher = publisher;
+        this.events = events;
+        this.registry = registry;
     }
 
     // ---- subscribe --------------------------------------------------------------------------------------------
 
-    public void subscribe(Connection conn, ClientMessage msg) {
+    public CompletionStage<?> subscribe(Connection conn, ClientMessage msg) {
         JsonNode data = msg.dataObject();
         String channel = ClientMessage.text(data, "channel");
         if (data == null || channel == null) {
             conn.send(Messages.error("Invalid pusher:subscribe: data must be an object with a 'channel' string", null));
-            return;
+            return null;
         }
-        AppConfig cfg = conn.app().config();
+        App app = conn.app();
+        AppConfig cfg = app.config();
         ChannelType type = ChannelType.of(channel);
         boolean ownUserChannel = conn.userId() != null
                 && channel.equals(ChannelType.SERVER_TO_USER_PREFIX + conn.userId());
@@ -47,19 +76,31 @@ public final class ChannelService {
                 && !ownUserChannel) {
             reject(conn, channel, channel + " can only be subscribed to by a connection signed in as that user",
                     403);
-            return;
+            return null;
         }
         String problem = ChannelNames.problem(channel, cfg.maxChannelNameLength(), ownUserChannel);
         if (problem != null) {
             reject(conn, channel, problem, 400);
-            return;
+            return null;
         }
-        Subscription existing = conn.subscriptions().get(channel);
-        if (existing != null) {
+        if (ownUserChannel) {
+            // its events have reached this connection since signin; the subscribe only confirms (reference §2.8)
+            conn.send(Messages.subscriptionSucceeded(channel, "{}"));
+            return null;
+        }
+        if (conn.subscriptions().containsKey(channel)) {
             // idempotent: confirm again without counting twice
-            conn.send(Messages.subscriptionSucceeded(channel, type == ChannelType.PRESENCE
-                    ? Messages.presenceData(existing.state().presenceMembers()) : "{}"));
-            return;
+            if (type != ChannelType.PRESENCE) {
+                conn.send(Messages.subscriptionSucceeded(channel, "{}"));
+                return null;
+            }
+            return OnLoop.when(store.members(app, channel), conn.session(), (roster, failure) -> {
+                if (failure != null) {
+                    storeFailed(conn, channel, failure);
+                } else {
+                    conn.send(Messages.subscriptionSucceeded(channel, Messages.presenceData(roster)));
+                }
+            });
         }
 
         String userId = null;
@@ -73,89 +114,87 @@ public final class ChannelService {
                     if (conn.userId() == null) {
                         reject(conn, channel, "Presence subscription requires channel_data with a user_id "
                                 + "(or a signed-in connection)", 400);
-                        return;
+                        return null;
                     }
                     // signed-in user without channel_data: the identity comes from pusher:signin (reference §2.8)
                     userId = conn.userId();
                     userInfo = conn.userInfoJson();
                 } else if (!cd.isTextual()) {
                     reject(conn, channel, "channel_data must be a JSON-encoded string, exactly as it was signed", 400);
-                    return;
+                    return null;
                 } else {
                     channelData = cd.asText();
                 }
             }
             String signed = conn.socketId() + ":" + channel + (channelData != null ? ":" + channelData : "");
-            String authProblem = Signatures.checkAuthToken(conn.app().key(), conn.app().secret(), signed, auth);
+            String authProblem = Signatures.checkAuthToken(app.key(), app.secret(), signed, auth);
             if (authProblem != null) {
                 reject(conn, channel, authProblem, 401);
-                return;
+                return null;
             }
             if (channelData != null) {
                 String[] member = new String[2];
                 String memberProblem = parseMember(channelData, cfg, member);
                 if (memberProblem != null) {
                     reject(conn, channel, memberProblem, 400);
-                    return;
+                    return null;
                 }
                 userId = member[0];
                 userInfo = member[1];
             }
         }
 
-        AppChannels.Join join = conn.app().channels().join(conn, channel, userId, userInfo, cfg.maxPresenceMembers());
-        if (join.memberLimitReached()) {
-            reject(conn, channel, "Presence channel " + channel + " is full: it has the maximum of "
-                    + cfg.maxPresenceMembers() + " members", 403);
+        // registered before the store decides, so nothing published after the decision can miss it
+        Subscription sub = fanout.add(conn.session(), channel, userId);
+        boolean readCache = cfg.enableCacheChannels() && ChannelType.isCache(channel);
+        String member = userId;
+        CompletionStage<Joined> join = store.join(app, new Join(channel, conn.socketId(), userId, userInfo,
+                cfg.maxPresenceMembers(), readCache));
+        return OnLoop.when(join, conn.session(), (joined, failure) -> joined(conn, sub, member, readCache, joined,
+                failure));
+    }
+
+    private void joined(Connection conn, Subscription sub, String userId, boolean readCache, Joined joined,
+            Throwable failure) {
+        String channel = sub.channel();
+        if (failure != null) {
+            fanout.remove(sub);
+            storeFailed(conn, channel, failure);
             return;
         }
-        Subscription sub = join.subscription();
+        if (joined.full()) {
+            fanout.remove(sub);
+            int max = conn.app().config().maxPresenceMembers();
+            reject(conn, channel, "Presence channel " + channel + " is full: it has the maximum of " + max
+                    + " members", 403);
+            return;
+        }
         conn.subscriptions().put(channel, sub);
-        if (type.requiresAuth()) {
+        if (ChannelType.of(channel).requiresAuth()) {
             conn.markAuthorized();
         }
         if (userId != null && conn.addPresenceUser(userId)) {
-            conn.app().addPresenceConnection(userId, conn);
+            registry.addIdentity(userId, conn);
         }
         conn.send(Messages.subscriptionSucceeded(channel,
-                join.members() != null ? Messages.presenceData(join.members()) : "{}"));
-        if (cfg.enableCacheChannels() && ChannelType.isCache(channel)) {
-            EventCache.Entry cached = conn.app().cache().get(channel);
-            conn.send(cached != null ? cached.message() : Messages.cacheMiss(channel));
+                joined.roster() != null ? Messages.presenceData(joined.roster()) : "{}"));
+        if (readCache) {
+            if (joined.cached() != null) {
+                conn.send(joined.cached().message());
+            } else {
+                conn.send(Messages.cacheMiss(channel));
+                App app = conn.app();
+                String socketId = conn.socketId();
+                events.emit(app, EventType.CACHE_MISS, (seq, t) -> new CacheMiss(app, channel, socketId, t, seq));
+            }
         }
-        if (join.firstForUser()) {
-            // against the membership at this join: later joiners already have this member in their roster
-            broker.publish(conn.app(), channel, Messages.memberAdded(channel, userId, userInfo), conn.socketId(),
-                    sub.joinEpoch());
-        }
-        announceSubscriptionCount(conn, sub.state());
+        // messages held while the store decided go out after subscription_succeeded
+        fanout.activate(sub, joined.version());
     }
 
-    /**
-     * {@code pusher_internal:subscription_count} to every subscriber when the app enables it; above 100
-     * subscribers at most one every 5 s, the last one carrying the count at the time it is sent (reference §2.11).
-     */
-    private void announceSubscriptionCount(Connection conn, ChannelState state) {
-        App app = conn.app();
-        if (!app.config().enableSubscriptionCount() || !state.type().hasSubscriptionCount()) {
-            return;
-        }
-        long delayNanos = state.subscriptionCountDelay(System.nanoTime());
-        if (delayNanos == 0) {
-            sendSubscriptionCount(app, state);
-        } else if (delayNanos > 0) {
-            conn.loop().schedule(() -> {
-                state.subscriptionCountSent(System.nanoTime());
-                sendSubscriptionCount(app, state);
-            }, delayNanos, TimeUnit.NANOSECONDS);
-        }
-    }
-
-    private void sendSubscriptionCount(App app, ChannelState state) {
-        int count = state.subscriptionCount();
-        if (count > 0 && !state.isRemoved()) {
-            broker.publish(app, state.name(), Messages.subscriptionCount(state.name(), count), null);
-        }
+    private static void storeFailed(Connection conn, String channel, Throwable failure) {
+        log.warn("{}: subscribe to {} failed: {}", conn, channel, failure.toString());
+        reject(conn, channel, "The server could not record the subscription; try again", 503);
     }
 
     /** Fills {@code out} with user id and user_info JSON (or null); returns a problem text or null. */
@@ -171,9 +210,7 @@ public final class ChannelService {
         }
         JsonNode id = cd.get("user_id");
         String userId;
-        if (id != null && id.isTextual()) {
-            userId = id.asText();
-        } else if (id != null && id.isIntegralNumber()) {
+        if (id != null && (id.isTextual() || id.isIntegralNumber())) {
             userId = id.asText();
         } else {
             return "channel_data must contain a user_id (string or integer)";
@@ -213,41 +250,40 @@ public final class ChannelService {
 
     // ---- unsubscribe and disconnect ---------------------------------------------------------------------------
 
-    public void unsubscribe(Connection conn, ClientMessage msg) {
+    public CompletionStage<?> unsubscribe(Connection conn, ClientMessage msg) {
         String channel = ClientMessage.text(msg.dataObject(), "channel");
         if (channel == null) {
             conn.send(Messages.error("Invalid pusher:unsubscribe: data must be an object with a 'channel' string",
                     null));
-            return;
+            return null;
         }
         Subscription sub = conn.subscriptions().remove(channel);
-        if (sub != null) {
-            leave(conn, sub);
-        }
+        return sub == null ? null : leave(conn, sub);
     }
 
-    /** Leaves every channel; called once when the connection has closed. */
-    public void disconnected(Connection conn) {
+    /** Leaves every channel; called once when the connection has gone. */
+    public CompletionStage<?> leaveAll(Connection conn) {
+        List<CompletableFuture<?>> pending = null;
         for (Subscription sub : new ArrayList<>(conn.subscriptions().values())) {
-            leave(conn, sub);
+            CompletionStage<?> left = leave(conn, sub);
+            if (!OnLoop.isDone(left)) {
+                if (pending == null) {
+                    pending = new ArrayList<>();
+                }
+                pending.add(left.toCompletableFuture());
+            }
         }
         conn.subscriptions().clear();
+        return pending == null ? null : CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0]));
     }
 
-    private void leave(Connection conn, Subscription sub) {
-        AppChannels.Leave leave = conn.app().channels().leave(sub);
+    private CompletionStage<?> leave(Connection conn, Subscription sub) {
+        fanout.remove(sub);
         String userId = sub.userId();
         if (userId != null && conn.removePresenceUser(userId)) {
-            conn.app().removePresenceConnection(userId, conn);
+            registry.removeIdentity(userId, conn);
         }
-        if (leave.lastForUser()) {
-            String channel = sub.state().name();
-            broker.publish(conn.app(), channel, Messages.memberRemoved(channel, userId), conn.socketId(),
-                    leave.epoch());
-        }
-        if (!leave.lastSubscription()) {
-            announceSubscriptionCount(conn, sub.state());
-        }
+        return store.leave(conn.app(), sub.channel(), conn.socketId(), userId);
     }
 
     // ---- client events -----------------------------------------------------------------------------------------
@@ -281,7 +317,7 @@ public final class ChannelService {
                     + channel + ")", null, channel));
             return;
         }
-        if (!sub.state().type().allowsClientEvents()) {
+        if (!ChannelType.of(channel).allowsClientEvents()) {
             conn.send(Messages.error("Client events are only supported on private and presence channels, not on "
                     + channel, null, channel));
             return;
@@ -293,7 +329,13 @@ public final class ChannelService {
                     + cfg.maxEventPayload(), null, channel));
             return;
         }
+        String userId = sub.userId();
+        String socketId = conn.socketId();
         // not cached on cache channels (reference §2.10): a client-typing event must not replace the server's state
-        broker.publish(app, channel, Messages.clientEvent(event, channel, rawData, sub.userId()), conn.socketId());
+        publisher.publish(app, channel, Messages.clientEvent(event, channel, rawData, userId), socketId);
+        if (events.wants(app, EventType.CLIENT_EVENT)) {
+            events.emit(app, EventType.CLIENT_EVENT,
+                    (seq, t) -> new ClientEventSent(app, channel, event, rawData, userId, socketId, t, seq));
+        }
     }
 }

@@ -1,25 +1,23 @@
 package dev.pushserver.cluster;
 
-import dev.pushserver.app.App;
+import dev.pushserver.fanout.ChannelInterest;
+import dev.pushserver.fanout.Publication;
+import java.util.function.Consumer;
 
 /**
- * Everything that must reach subscribers, wherever they are connected, goes through the broker. A single node uses
- * {@link LocalBroker}; a cluster broker forwards to the other nodes as well.
+ * The link to the other nodes of a cluster, both ways: messages published here go out through {@link #publish}, and
+ * messages published elsewhere come in to the local fan-out given to {@link #start}. Interest in a channel
+ * ({@link ChannelInterest}) tells the broker which channels this node has subscribers for, so it receives only
+ * those. A single node uses {@link LocalBroker}, which has no one to talk to.
  */
-public interface Broker {
+public interface Broker extends ChannelInterest, AutoCloseable {
 
-    /** Marks a message published against the channel's membership at the time of the call. */
-    long CURRENT = -1;
+    /** Starts receiving: publications of other nodes go to {@code local}. */
+    void start(Consumer<Publication> local);
 
-    /** Delivers an encoded message to every subscriber of {@code channel} except {@code excludeSocketId}. */
-    default void publish(App app, String channel, byte[] message, String excludeSocketId) {
-        publish(app, channel, message, excludeSocketId, CURRENT);
-    }
+    /** Sends a publication of this node (already delivered locally) to the other nodes. */
+    void publish(Publication publication);
 
-    /**
-     * As above, to the subscriptions that existed at membership version {@code epoch} (see ChannelState#epoch),
-     * or {@link #CURRENT}. Presence member events use the version of the join or leave they announce, so that
-     * a roster from subscription_succeeded and the member events that follow it never overlap.
-     */
-    void publish(App app, String channel, byte[] message, String excludeSocketId, long epoch);
+    @Override
+    void close();
 }

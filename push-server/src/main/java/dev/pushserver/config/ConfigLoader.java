@@ -45,6 +45,13 @@ public final class ConfigLoader {
             "enable_watchlist_events", "max_watchlist_size", "enable_subscription_count", "enable_cache_channels",
             "cache_ttl");
 
+    /**
+     * The app a server runs when no app is configured at all (not in a file, not in the environment): well-known
+     * credentials, client events on, for trying things out on one machine. A configured app never inherits from it.
+     */
+    static final String DEV_APP = "{\"id\":\"app-id\",\"key\":\"app-key\",\"secret\":\"app-secret\","
+            + "\"enable_client_messages\":true}";
+
     /** PUSH_ variables read elsewhere (logback.xml), not config keys. */
     private static final Set<String> NOT_CONFIG = Set.of("LOG_LEVEL");
     private static final Pattern ENV_APP = Pattern.compile("APPS_(\\d+)_(.+)");
@@ -189,7 +196,15 @@ public final class ConfigLoader {
         int threads = r.integer("event_loop_threads", 0, 1024);
 
         JsonNode appsNode = tree.get("apps");
-        if (appsNode == null || !appsNode.isArray() || appsNode.isEmpty()) {
+        boolean devApp = appsNode == null || appsNode.isNull();
+        if (devApp) {
+            try {
+                appsNode = tree.putArray("apps").add(YAML.readTree(DEV_APP));
+            } catch (IOException e) {
+                throw new IllegalStateException("dev app definition is unreadable", e);
+            }
+        }
+        if (!appsNode.isArray() || appsNode.isEmpty()) {
             throw new ConfigException("config key apps: must be a non-empty list of apps");
         }
         List<AppConfig> apps = new ArrayList<>();
@@ -233,7 +248,7 @@ public final class ConfigLoader {
             apps.add(cfg);
         }
         return new ServerConfig(host, port, apiPort, activity, pong, maxFrame, maxBody, maxOutbound, grace, threads,
-                apps);
+                apps, devApp);
     }
 
     private static void rejectUnknown(ObjectNode node, List<String> known, String path) {
@@ -254,7 +269,9 @@ public final class ConfigLoader {
             JsonNode v = node.get(key);
             if (v == null || v.isNull()) {
                 if (def == null) {
-                    throw new ConfigException("config key " + path + key + ": is required");
+                    throw new ConfigException("config key " + path + key + ": is required" + (path.startsWith("apps[")
+                            ? " (a configured app needs id, key and secret; only with no app configured at all does"
+                                    + " the server run its dev app)" : ""));
                 }
                 return def;
             }

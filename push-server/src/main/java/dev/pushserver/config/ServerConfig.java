@@ -8,6 +8,7 @@ import java.util.List;
  * @param apiPort            0 serves the HTTP API on {@code port} next to the WebSocket endpoint
  * @param maxOutboundBuffer  unsent bytes a connection may accumulate before it is closed as a slow consumer
  * @param eventLoopThreads   0 means one per available core
+ * @param devApp             no app was configured: {@code apps} holds only the built-in dev app
  */
 public record ServerConfig(
         String host,
@@ -20,7 +21,8 @@ public record ServerConfig(
         int maxOutboundBuffer,
         int shutdownGraceSeconds,
         int eventLoopThreads,
-        List<AppConfig> apps) {
+        List<AppConfig> apps,
+        boolean devApp) {
 
     public ServerConfig {
         apps = List.copyOf(apps);

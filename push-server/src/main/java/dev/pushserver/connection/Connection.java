@@ -1,45 +1,36 @@
 package dev.pushserver.connection;
 
 import dev.pushserver.app.App;
-import dev.pushserver.channel.Subscription;
+import dev.pushserver.fanout.Subscription;
 import dev.pushserver.protocol.ErrorCodes;
-import dev.pushserver.protocol.Messages;
-import dev.pushserver.transport.Frames;
-import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import dev.pushserver.session.OnLoop;
+import dev.pushserver.session.Session;
+import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client WebSocket connection. All mutable state is confined to the connection's event loop; other threads
- * reach it by submitting tasks to {@link #loop()}.
+ * The core's state of one client connection: its subscriptions, its identities and its limits. It talks to the
+ * client through its {@link Session} and is touched only on the session's loop. The connection's requests run one
+ * at a time in arrival order ({@link #inOrder}): a request whose store answer is pending keeps its place, and the
+ * ones after it wait.
  */
 public final class Connection {
 
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
-    private static final LongAdder SLOW_CONSUMER_CLOSES = new LongAdder();
 
-    /** How long we wait for the client's close frame before dropping the TCP connection. */
-    private static final long CLOSE_HANDSHAKE_TIMEOUT_MS = 2_000;
+    /** Requests that may wait behind a pending one; a client that sends more is closed (reconnects later). */
+    static final int MAX_WAITING = 1_000;
 
-    private final Channel channel;
-    private final App app;
-    private final String socketId;
-    private final int loopIndex;
-
-    /** first pipeline stage: fan-out writes pre-encoded frames here, skipping the WebSocket encoder */
-    private final ChannelHandlerContext out;
+    private final Session session;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
-    private boolean flushPending;
     /** presence user ids this connection is a member as, with the number of channels using each */
     private Map<String, Integer> presenceUsers; // created on first presence subscription
 
@@ -47,74 +38,111 @@ public final class Connection {
     private String userId;
     private String userInfoJson;
     private List<String> watchlist = List.of();
+    /** the #server-to-user-<id> registration that signin made */
+    private Subscription userChannel;
     /** signed in or subscribed to a private/presence channel (authorized connections) */
     private boolean authorized;
 
-    private long lastActivityNanos;
-    private long pingSentNanos;
-    private boolean closing;
     private long rateWindowStart;
     private int rateWindowCount;
 
-    public Connection(Channel channel, App app, String socketId, int loopIndex) {
-        this.channel = channel;
-        this.app = app;
-        this.socketId = socketId;
-        this.loopIndex = loopIndex;
-        this.lastActivityNanos = System.nanoTime();
-        this.out = channel.pipeline().firstContext();
+    /** requests waiting behind a pending one; created on first need (most connections never wait) */
+    private ArrayDeque<Supplier<CompletionStage<?>>> waiting;
+    /** a request's answer is pending */
+    private boolean busy;
+    /** the connection has gone: only its clean-up still runs */
+    private boolean ended;
+
+    public Connection(Session session) {
+        this.session = session;
     }
 
-    /** Connections closed so far because they did not read fast enough (all apps, this process). */
-    public static long slowConsumerCloses() {
-        return SLOW_CONSUMER_CLOSES.sum();
-    }
-
-    public Channel channel() {
-        return channel;
-    }
-
-    public EventLoop loop() {
-        return channel.eventLoop();
+    public Session session() {
+        return session;
     }
 
     public App app() {
-        return app;
+        return session.app();
     }
 
     public String socketId() {
-        return socketId;
+        return session.socketId();
     }
 
-    public int loopIndex() {
-        return loopIndex;
+    public void send(byte[] message) {
+        session.send(message);
     }
+
+    // ---- requests in order ----------------------------------------------------------------------------------
+
+    /**
+     * Runs {@code request} once every earlier one has finished. A request returns null (or a completed stage) when
+     * it finished at once, or a stage that completes when its pending answer has been handled. On the loop.
+     */
+    public void inOrder(Supplier<CompletionStage<?>> request) {
+        if (ended) {
+            return;
+        }
+        if (busy) {
+            if (waiting == null) {
+                waiting = new ArrayDeque<>(4);
+            }
+            if (waiting.size() >= MAX_WAITING) {
+                session.close(ErrorCodes.OVER_CAPACITY, "Too many requests waiting for an answer; reconnect later");
+                return;
+            }
+            waiting.add(request);
+            return;
+        }
+        run(request);
+    }
+
+    /**
+     * The connection has gone: requests still waiting are dropped, and {@code cleanUp} runs after the one in flight
+     * (if any) has finished, so that it sees every subscription that request made. On the loop.
+     */
+    public void end(Supplier<CompletionStage<?>> cleanUp) {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        if (busy) {
+            waiting = new ArrayDeque<>(1);
+            waiting.add(cleanUp);
+        } else {
+            run(cleanUp);
+        }
+    }
+
+    private void run(Supplier<CompletionStage<?>> request) {
+        while (request != null) {
+            CompletionStage<?> pending;
+            try {
+                pending = request.get();
+            } catch (RuntimeException e) {
+                log.error("{}: request failed: {}", this, e.toString(), e);
+                pending = null;
+            }
+            if (!OnLoop.isDone(pending)) {
+                busy = true;
+                pending.whenComplete((v, e) -> session.executor().execute(() -> {
+                    busy = false;
+                    run(next());
+                }));
+                return;
+            }
+            request = next();
+        }
+    }
+
+    private Supplier<CompletionStage<?>> next() {
+        return waiting == null ? null : waiting.poll();
+    }
+
+    // ---- subscriptions ----------------------------------------------------------------------------------------
 
     public Map<String, Subscription> subscriptions() {
         return subscriptions;
-    }
-
-    public boolean isClosing() {
-        return closing;
-    }
-
-    // ---- liveness -------------------------------------------------------------------------------------------
-
-    public void markActive(long now) {
-        lastActivityNanos = now;
-        pingSentNanos = 0;
-    }
-
-    public long lastActivityNanos() {
-        return lastActivityNanos;
-    }
-
-    public long pingSentNanos() {
-        return pingSentNanos;
-    }
-
-    public void markPingSent(long now) {
-        pingSentNanos = now;
     }
 
     // ---- client event rate limit -----------------------------------------------------------------------------
@@ -128,7 +156,7 @@ public final class Connection {
         return ++rateWindowCount <= perSecond;
     }
 
-    // ---- presence identities (for terminate_connections) -----------------------------------------------------
+    // ---- identities -----------------------------------------------------------------------------------------
 
     /** Returns true when this is the connection's first presence membership as {@code userId}. */
     public boolean addPresenceUser(String userId) {
@@ -152,7 +180,17 @@ public final class Connection {
         return userId.equals(this.userId) || (presenceUsers != null && presenceUsers.containsKey(userId));
     }
 
-    // ---- user authentication -------------------------------------------------------------------------------
+    /** Every identity: the signed-in user and the presence user ids. */
+    public Set<String> identities() {
+        Set<String> out = new HashSet<>();
+        if (userId != null) {
+            out.add(userId);
+        }
+        if (presenceUsers != null) {
+            out.addAll(presenceUsers.keySet());
+        }
+        return out;
+    }
 
     /** The signed-in user id, or null. */
     public String userId() {
@@ -175,6 +213,14 @@ public final class Connection {
         this.authorized = true;
     }
 
+    public Subscription userChannel() {
+        return userChannel;
+    }
+
+    public void userChannel(Subscription s) {
+        this.userChannel = s;
+    }
+
     public boolean isAuthorized() {
         return authorized;
     }
@@ -183,82 +229,8 @@ public final class Connection {
         authorized = true;
     }
 
-    // ---- output ---------------------------------------------------------------------------------------------
-
-    public void send(byte[] json) {
-        if (!closing) {
-            channel.writeAndFlush(Frames.text(channel.alloc(), json), channel.voidPromise());
-        }
-    }
-
-    /** Writes a shared pre-encoded frame without flushing; returns false if nothing was written. */
-    public boolean write(ByteBuf frame) {
-        if (closing) {
-            return false;
-        }
-        out.write(frame.retainedDuplicate(), out.voidPromise());
-        return true;
-    }
-
-    /** For the loop flusher: true if the connection was not yet marked. */
-    public boolean markFlushPending() {
-        if (flushPending) {
-            return false;
-        }
-        flushPending = true;
-        return true;
-    }
-
-    /**
-     * Flushes, then applies the slow-consumer policy: if the socket did not take the data and more than
-     * max_outbound_buffer (the write-buffer high-water mark) is still waiting in the server, the client does not
-     * read as fast as its messages arrive, and it is closed with 4100 (it reconnects after a back-off and
-     * resubscribes) rather than the server buffering without bound. Checked after the flush, so a burst written
-     * in one loop turn to a client that keeps up is not mistaken for a slow one.
-     */
-    public void flush() {
-        flushPending = false;
-        out.flush();
-        if (!channel.isWritable() && !closing && channel.isActive()) {
-            SLOW_CONSUMER_CLOSES.increment();
-            log.debug("{}: closing slow consumer ({} bytes unsent)", this,
-                    channel.unsafe().outboundBuffer() == null ? 0
-                            : channel.unsafe().outboundBuffer().totalPendingWriteBytes());
-            close(ErrorCodes.OVER_CAPACITY, "Connection too slow to receive its messages; reconnect");
-        }
-    }
-
-    /**
-     * Sends {@code pusher:error} with the code (so protocol 5 clients learn it too), then a close frame with the same
-     * code, and drops the TCP connection once the client answers the close or after a short timeout.
-     */
-    public void close(int code, String reason) {
-        if (closing) {
-            return;
-        }
-        channel.write(Frames.text(channel.alloc(), Messages.error(reason, code)), channel.voidPromise());
-        closing = true;
-        channel.writeAndFlush(Frames.close(code, reason));
-        channel.eventLoop().schedule(() -> {
-            if (channel.isOpen()) {
-                channel.close();
-            }
-        }, CLOSE_HANDSHAKE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-    }
-
-    /** The client answered (or started) the close handshake. */
-    public void onCloseFrame(CloseWebSocketFrame frame) {
-        if (closing) {
-            channel.close();
-        } else {
-            closing = true;
-            channel.writeAndFlush(new CloseWebSocketFrame(1000, ""))
-                    .addListener(ChannelFutureListener.CLOSE);
-        }
-    }
-
     @Override
     public String toString() {
-        return "connection " + socketId + " (app " + app.id() + ")";
+        return "connection " + session.socketId() + " (app " + session.app().id() + ")";
     }
 }

@@ -3,8 +3,8 @@ package dev.pushserver.protocol;
 import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
 import java.security.MessageDigest;
-import java.util.Locale;
 import java.security.NoSuchAlgorithmException;
+import java.util.Locale;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 

@@ -1,12 +1,16 @@
 package dev.pushserver.transport;
 
 import dev.pushserver.api.ApiError;
+import dev.pushserver.api.ApiRequest;
+import dev.pushserver.api.ApiResponse;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -29,23 +33,31 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final byte[] HEALTH = "{\"ok\":true}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private final ServerContext server;
+    private final Transport transport;
     private final boolean webSockets;
     private final boolean api;
+    private HttpResponder responder;
     /** set while the HTTP codec is being replaced by the WebSocket codec */
     private boolean upgrading;
     private ByteBuf early;
 
-    HttpRouter(ServerContext server, boolean webSockets, boolean api) {
+    HttpRouter(ServerContext server, Transport transport, boolean webSockets, boolean api) {
         this.server = server;
+        this.transport = transport;
         this.webSockets = webSockets;
         this.api = api;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        responder = new HttpResponder(ctx);
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         if (!req.decoderResult().isSuccess()) {
-            HttpResponses.send(ctx, HttpResponses.json(HttpResponseStatus.BAD_REQUEST,
+            responder.respond(HttpResponses.json(HttpResponseStatus.BAD_REQUEST,
                     ApiError.body("Malformed HTTP request")), false);
             return;
         }
@@ -57,28 +69,37 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         try {
             path = new QueryStringDecoder(req.uri()).path();
         } catch (IllegalArgumentException e) {
-            HttpResponses.send(ctx, HttpResponses.json(HttpResponseStatus.BAD_REQUEST,
+            responder.respond(HttpResponses.json(HttpResponseStatus.BAD_REQUEST,
                     ApiError.body("Malformed URL: " + e.getMessage())), keepAlive);
             return;
         }
         if (api && path.contains("/apps/")) {
-            HttpResponses.send(ctx, server.api().handle(req), keepAlive);
+            ApiRequest request = new ApiRequest(req.method().name(), req.uri(), ByteBufUtil.getBytes(req.content()));
+            responder.respond(server.api().handle(request).thenApply(HttpRouter::toHttp), keepAlive);
             return;
         }
         if (path.equals("/") || path.equals("/health") || path.equals("/up")) {
             if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
-                HttpResponses.send(ctx, HttpResponses.json(HttpResponseStatus.METHOD_NOT_ALLOWED,
+                responder.respond(HttpResponses.json(HttpResponseStatus.METHOD_NOT_ALLOWED,
                         ApiError.body("Only GET is allowed on " + path)), keepAlive);
                 return;
             }
             HttpResponseStatus status = server.isStopping() ? HttpResponseStatus.SERVICE_UNAVAILABLE
                     : HttpResponseStatus.OK;
-            HttpResponses.send(ctx, HttpResponses.json(status, server.isStopping()
+            responder.respond(HttpResponses.json(status, server.isStopping()
                     ? ApiError.body("Server is shutting down") : HEALTH), keepAlive);
             return;
         }
-        HttpResponses.send(ctx, HttpResponses.json(HttpResponseStatus.NOT_FOUND,
+        responder.respond(HttpResponses.json(HttpResponseStatus.NOT_FOUND,
                 ApiError.body("Not found: " + path)), keepAlive);
+    }
+
+    private static FullHttpResponse toHttp(ApiResponse r) {
+        FullHttpResponse http = HttpResponses.json(HttpResponseStatus.valueOf(r.status()), r.body());
+        if (r.allow() != null) {
+            http.headers().set(HttpHeaderNames.ALLOW, r.allow());
+        }
+        return http;
     }
 
     private static boolean isUpgrade(FullHttpRequest req) {
@@ -101,7 +122,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
             return;
         }
-        PusherWebSocketHandler handler = new PusherWebSocketHandler(server, request);
+        PusherWebSocketHandler handler = new PusherWebSocketHandler(server, transport, request);
         ChannelPipeline p = ctx.pipeline();
         upgrading = true;
         handshaker.handshake(ctx.channel(), req).addListener(f -> {
@@ -125,12 +146,19 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     /**
-     * Bytes a client sent right behind its upgrade request (before reading the 101) reach this handler as raw
-     * buffers while the HTTP codec is being replaced; they are kept and fed to the WebSocket decoder once the
+     * An oversized request (see {@link JsonBodyAggregator}) is answered in its turn. Bytes a client sent right
+     * behind its upgrade request (before reading the 101) reach this handler as raw buffers while the HTTP codec is
+     * being replaced; they are kept and fed to the WebSocket decoder once the
      * Pusher handler is in place, instead of being dropped.
      */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof OversizedRequest tooBig) {
+            responder.respond(HttpResponses.json(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                    ApiError.body("Request body is larger than the maximum of " + tooBig.max() + " bytes")),
+                    tooBig.keepAlive());
+            return;
+        }
         if (upgrading && msg instanceof ByteBuf bytes) {
             if (early == null) {
                 early = ctx.alloc().buffer(bytes.readableBytes());

@@ -1,16 +1,13 @@
 package dev.pushserver.transport;
 
-import dev.pushserver.api.ApiError;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpMessage;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpResponseStatus;
 
-/** Aggregates request bodies up to the configured size and answers a larger one with a JSON 413. */
+/** Aggregates request bodies up to the configured size; a larger one is handed on as an {@link OversizedRequest}. */
 final class JsonBodyAggregator extends HttpObjectAggregator {
 
     private final int max;
@@ -21,16 +18,14 @@ final class JsonBodyAggregator extends HttpObjectAggregator {
     }
 
     /**
-     * Answers 413 as soon as the declared or received size is over the limit. On a keep-alive connection it stays
-     * open and the aggregator discards the rest of the body, so the client reads the answer instead of a reset;
-     * otherwise the answer says {@code Connection: close} and the connection closes after it.
+     * Called as soon as the declared or received size is over the limit; the router answers 413. On a keep-alive
+     * connection it stays open and the aggregator discards the rest of the body, so the client reads the answer
+     * instead of a reset; otherwise the answer says {@code Connection: close} and the connection closes after it.
      */
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-        FullHttpResponse answer = HttpResponses.json(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                ApiError.body("Request body is larger than the maximum of " + max + " bytes"));
         boolean keepAlive = oversized instanceof HttpRequest && !(oversized instanceof FullHttpMessage)
                 && HttpUtil.isKeepAlive(oversized);
-        HttpResponses.send(ctx, answer, keepAlive);
+        ctx.fireChannelRead(new OversizedRequest(keepAlive, max));
     }
 }

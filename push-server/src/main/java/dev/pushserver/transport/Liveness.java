@@ -1,6 +1,5 @@
 package dev.pushserver.transport;
 
-import dev.pushserver.connection.Connection;
 import dev.pushserver.protocol.ErrorCodes;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import java.util.ArrayList;
@@ -15,15 +14,15 @@ import java.util.concurrent.TimeUnit;
  * inbound frame a connection gets a ping; without any inbound frame {@code pong_timeout} after that it is closed
  * with 4201. One sweep per event loop over that loop's connections, instead of a timer per connection.
  */
-public final class Liveness {
+final class Liveness {
 
     private final Loops loops;
     private final long activityNanos;
     private final long pongNanos;
-    private final List<Set<Connection>> perLoop = new ArrayList<>();
+    private final List<Set<NettySession>> perLoop = new ArrayList<>();
     private final List<ScheduledFuture<?>> sweeps = new ArrayList<>();
 
-    public Liveness(Loops loops, int activityTimeoutSeconds, int pongTimeoutSeconds) {
+    Liveness(Loops loops, int activityTimeoutSeconds, int pongTimeoutSeconds) {
         this.loops = loops;
         this.activityNanos = TimeUnit.SECONDS.toNanos(activityTimeoutSeconds);
         this.pongNanos = TimeUnit.SECONDS.toNanos(pongTimeoutSeconds);
@@ -32,7 +31,7 @@ public final class Liveness {
         }
     }
 
-    public void start() {
+    void start() {
         long periodMs = Math.max(250, Math.min(5_000, Math.min(activityNanos, pongNanos) / 1_000_000 / 4));
         for (int i = 0; i < loops.size(); i++) {
             int index = i;
@@ -41,23 +40,23 @@ public final class Liveness {
         }
     }
 
-    public void stop() {
+    void stop() {
         sweeps.forEach(f -> f.cancel(false));
     }
 
     /** Call on the connection's loop. */
-    public void add(Connection c) {
-        perLoop.get(c.loopIndex()).add(c);
+    void add(NettySession c) {
+        perLoop.get(c.loop()).add(c);
     }
 
     /** Call on the connection's loop. */
-    public void remove(Connection c) {
-        perLoop.get(c.loopIndex()).remove(c);
+    void remove(NettySession c) {
+        perLoop.get(c.loop()).remove(c);
     }
 
     private void sweep(int loop) {
         long now = System.nanoTime();
-        for (Connection c : perLoop.get(loop)) {
+        for (NettySession c : perLoop.get(loop)) {
             if (c.isClosing()) {
                 continue;
             }

@@ -1,6 +1,5 @@
 package dev.pushserver.transport;
 
-import dev.pushserver.connection.Connection;
 import io.netty.channel.EventLoop;
 import java.util.Arrays;
 
@@ -9,10 +8,10 @@ import java.util.Arrays;
  * queued for a loop they are all written before a single flush, so one syscall carries several frames per
  * connection and the server speeds up exactly when it is busiest. Loop-confined.
  */
-public final class LoopFlusher implements Runnable {
+final class LoopFlusher implements Runnable {
 
     private final EventLoop loop;
-    private Connection[] pending = new Connection[256];
+    private NettySession[] pending = new NettySession[256];
     private int size;
     private boolean scheduled;
 
@@ -20,14 +19,12 @@ public final class LoopFlusher implements Runnable {
         this.loop = loop;
     }
 
-    /** Marks a connection for the next flush; call on this loop only. */
-    public void mark(Connection c) {
-        if (c.markFlushPending()) {
-            if (size == pending.length) {
-                pending = Arrays.copyOf(pending, size * 2);
-            }
-            pending[size++] = c;
+    /** Marks a session for the next flush (once per turn: the session keeps track); call on this loop only. */
+    void mark(NettySession c) {
+        if (size == pending.length) {
+            pending = Arrays.copyOf(pending, size * 2);
         }
+        pending[size++] = c;
         if (!scheduled) {
             scheduled = true;
             loop.execute(this);
@@ -40,12 +37,12 @@ public final class LoopFlusher implements Runnable {
         int n = size;
         size = 0;
         for (int i = 0; i < n; i++) {
-            Connection c = pending[i];
+            NettySession c = pending[i];
             pending[i] = null;
             c.flush();
         }
         if (pending.length > 4096 && n < pending.length / 8) {
-            pending = new Connection[256];
+            pending = new NettySession[256];
         }
     }
 }

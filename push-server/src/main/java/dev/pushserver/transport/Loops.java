@@ -12,13 +12,13 @@ import java.util.Map;
  * The event loops serving connections, numbered so that per-loop state (subscriber lists, liveness sweeps) can be
  * kept in plain arrays touched only by their own loop.
  */
-public final class Loops {
+final class Loops {
 
     private final EventLoop[] loops;
     private final LoopFlusher[] flushers;
     private final Map<EventExecutor, Integer> index = new IdentityHashMap<>();
 
-    public Loops(EventLoopGroup group) {
+    Loops(EventLoopGroup group) {
         List<EventLoop> list = new ArrayList<>();
         for (EventExecutor e : group) {
             index.put(e, list.size());
@@ -31,20 +31,25 @@ public final class Loops {
         }
     }
 
-    public int size() {
+    /** The loops in index order. */
+    List<EventLoop> all() {
+        return List.of(loops);
+    }
+
+    int size() {
         return loops.length;
     }
 
-    public EventLoop get(int i) {
+    EventLoop get(int i) {
         return loops[i];
     }
 
     /** The flusher of loop {@code i}; use it on that loop only. */
-    public LoopFlusher flusher(int i) {
+    LoopFlusher flusher(int i) {
         return flushers[i];
     }
 
-    public int indexOf(EventLoop loop) {
+    int indexOf(EventLoop loop) {
         Integer i = index.get(loop);
         if (i == null) {
             throw new IllegalStateException("event loop is not part of the server's group");

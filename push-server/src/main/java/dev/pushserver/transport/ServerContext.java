@@ -2,9 +2,8 @@ package dev.pushserver.transport;
 
 import dev.pushserver.api.ApiHandler;
 import dev.pushserver.app.AppRegistry;
-import dev.pushserver.channel.ChannelService;
 import dev.pushserver.config.ServerConfig;
-import dev.pushserver.user.UserService;
+import dev.pushserver.core.ClientDispatcher;
 
 /** What the per-connection handlers need from the running server. */
 public interface ServerContext {
@@ -13,18 +12,9 @@ public interface ServerContext {
 
     AppRegistry apps();
 
-    Loops loops();
-
-    Liveness liveness();
-
-    ChannelService channels();
-
-    UserService users();
+    ClientDispatcher dispatcher();
 
     ApiHandler api();
 
     boolean isStopping();
-
-    /** Called after a WebSocket connection has been cleaned up. */
-    void connectionClosed();
 }

@@ -1,11 +1,13 @@
 package dev.pushserver.transport;
 
 import dev.pushserver.config.ServerConfig;
+import dev.pushserver.session.Frame;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -19,7 +21,9 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +37,8 @@ public final class Transport {
     private final EventLoopGroup workers;
     private final Class<? extends ServerChannel> channelClass;
     private final Loops loops;
+    private final Liveness liveness;
+    private final LongAdder slowConsumerCloses = new LongAdder();
     private Channel main;
     private Channel api;
 
@@ -46,19 +52,45 @@ public final class Transport {
         this.workers = new MultiThreadIoEventLoopGroup(threads, io);
         this.channelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.loops = new Loops(workers);
+        this.liveness = new Liveness(loops, config.activityTimeoutSeconds(), config.pongTimeoutSeconds());
         log.debug("transport: {} with {} event loops", epoll ? "epoll" : "nio", threads);
     }
 
-    public Loops loops() {
+    /** The event loops that serve connections, in the order of their index. */
+    public List<EventLoop> eventLoops() {
+        return loops.all();
+    }
+
+    /** Encodes messages into WebSocket frames for fan-out. */
+    public Frame.Encoder frameEncoder() {
+        return NettyFrame.encoder(PooledByteBufAllocator.DEFAULT);
+    }
+
+    /** Connections closed so far because they did not read fast enough. */
+    public long slowConsumerCloses() {
+        return slowConsumerCloses.sum();
+    }
+
+    Loops loops() {
         return loops;
     }
 
+    Liveness liveness() {
+        return liveness;
+    }
+
+    LongAdder slowConsumerCounter() {
+        return slowConsumerCloses;
+    }
+
+    /** Binds the listeners and starts the liveness sweeps. */
     public void bind(ServerContext server) throws InterruptedException {
         boolean split = config.separateApiPort();
         main = listen(server, config.port(), true, !split);
         if (split) {
             api = listen(server, config.apiPort(), false, true);
         }
+        liveness.start();
     }
 
     private Channel listen(ServerContext server, int port, boolean webSockets, boolean httpApi)
@@ -76,7 +108,7 @@ public final class Transport {
                         ch.pipeline()
                                 .addLast("http", new HttpServerCodec(4096, 16 * 1024, 16 * 1024))
                                 .addLast("aggregator", new JsonBodyAggregator(config.maxRequestBodySize()))
-                                .addLast("router", new HttpRouter(server, webSockets, httpApi));
+                                .addLast("router", new HttpRouter(server, Transport.this, webSockets, httpApi));
                     }
                 });
         try {
@@ -105,6 +137,7 @@ public final class Transport {
     }
 
     public void shutdown() {
+        liveness.stop();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }

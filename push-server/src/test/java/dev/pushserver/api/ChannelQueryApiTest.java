@@ -118,6 +118,9 @@ class ChannelQueryApiTest {
                     .isEqualTo(json("{\"occupied\":true,\"subscription_count\":1}"));
             assertThat(sdkGet("/channels/presence-q-one", Map.of("info", "user_count")))
                     .isEqualTo(json("{\"occupied\":true,\"user_count\":2}"));
+            // both at once, as Laravel's tools ask: users are distinct, subscriptions are connections (reference §4.5)
+            assertThat(sdkGet("/channels/presence-q-one", Map.of("info", "subscription_count,user_count")))
+                    .isEqualTo(json("{\"occupied\":true,\"user_count\":2,\"subscription_count\":3}"));
             JsonNode empty = sdkGet("/channels/q-nobody", Map.of());
             assertThat(empty).isEqualTo(json("{\"occupied\":false}"));
             JsonNode emptyCount = sdkGet("/channels/q-nobody", Map.of("info", "subscription_count"));
@@ -144,7 +147,6 @@ class ChannelQueryApiTest {
         String[][] cases = {
             {"/channels/q-pub", "user_count"},
             {"/channels/private-q-priv", "user_count"},
-            {"/channels/presence-q-pres", "subscription_count"},
         };
         for (String[] c : cases) {
             SignedRequest.Response r = get(c[0], "info", c[1]);

@@ -153,7 +153,7 @@ class TriggerApiTest {
     }
 
     @Test
-    void infoReturnsUserCountForPresenceAndSubscriptionCountForOthers() throws Exception {
+    void infoReturnsUserCountForPresenceAndSubscriptionCountForEveryChannel() throws Exception {
         try (Subscriber u1a = Subscriber.connect(server).subscribe("presence-t-info", "u1");
                 Subscriber u1b = Subscriber.connect(server).subscribe("presence-t-info", "u1");
                 Subscriber u2 = Subscriber.connect(server).subscribe("presence-t-info", "u2")
@@ -164,7 +164,7 @@ class TriggerApiTest {
             Result r = sdk.post("/events", body);
             assertThat(r.getStatus()).as(r.getMessage()).isEqualTo(Result.Status.SUCCESS);
             assertThat(json(r.getMessage())).isEqualTo(json("{\"channels\":{"
-                    + "\"presence-t-info\":{\"user_count\":2},"
+                    + "\"presence-t-info\":{\"user_count\":2,\"subscription_count\":3},"
                     + "\"t-info-pub\":{\"subscription_count\":2},"
                     + "\"private-t-info\":{\"subscription_count\":1}}}"));
             // the event is delivered as usual

@@ -33,17 +33,14 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Many connections joining, churning and leaving one presence channel at once, from several threads and spread
  * over several event loops: the server's membership (user_count, users, occupied) and what a member is told must
- * end consistent. The two tests tagged {@code race} repeat a join/leave pattern looking for member events that
- * contradict the joiner's roster; they cannot fail on a correct server, but on this one they fail only when the
- * event-loop threads interleave badly (within a few hundred rounds on a loaded 2-core machine; less often on an
- * idle one). Exclude them with {@code -DexcludedGroups=race} if needed.
+ * end consistent. The exact interleavings that could make member events contradict a joiner's roster are tested
+ * deterministically, without sockets, in {@code core.ChannelRulesTest} and {@code core.AsyncStoreTest}.
  */
 class PresenceConcurrencyTest {
 
@@ -247,106 +244,6 @@ class PresenceConcurrencyTest {
             }
             assertThat(roster).as("bystander's roster vs server").containsExactly("bystander");
             assertThat(anomalies).as("member events out of order").isEmpty();
-        }
-    }
-    /**
-     * A joins; the moment A's subscription_succeeded arrives, B joins. B's own subscription_succeeded already lists
-     * A, so B must not then also get a member_added for A. The server sends A's subscription_succeeded before it
-     * starts the member_added fan-out (ChannelService.subscribe), so if A's event-loop thread is descheduled between
-     * the two, B's join slips in and B is told A joined twice (the Java client calls userSubscribed twice, pusher-js
-     * emits pusher:member_added again). This is a race: it needs the joiner's loop to be preempted in a window of
-     * microseconds, so the test repeats the pattern; on a loaded machine it shows up within a few dozen rounds.
-     */
-    @Test
-    @Tag("race")
-    void aMemberIsNotAnnouncedToSomeoneWhoseRosterAlreadyHasIt() throws Exception {
-        List<Raw> conns = new ArrayList<>();
-        try {
-            for (int i = 0; i < 8; i++) {
-                conns.add(raw(server, "key-1"));
-            }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
-            List<String> duplicates = new ArrayList<>();
-            int rounds = 0;
-            while (rounds < 400 && System.nanoTime() < deadline) {
-                // neighbours are on different event loops (connections are assigned round-robin)
-                Raw a = conns.get(rounds % conns.size());
-                Raw b = conns.get((rounds + 1) % conns.size());
-                String channel = "presence-" + unique("race");
-                String cdA = "{\"user_id\":\"a\"}";
-                String cdB = "{\"user_id\":\"b\"}";
-                String subscribeB = subscribePresence("key-1", "secret-1", b.socketId(), channel, cdB);
-                a.send(subscribePresence("key-1", "secret-1", a.socketId(), channel, cdA));
-                a.expectSucceeded(channel);
-                b.send(subscribeB);
-                JsonNode roster = b.expectSucceeded(channel);
-                assertThat(roster.path("presence").path("hash").has("a")).isTrue();
-                for (JsonNode m : b.untilPong()) {
-                    duplicates.add("round " + rounds + ": " + m);
-                }
-                a.untilPong(); // a's member_added for b
-                a.send(unsubscribe(channel));
-                b.send(unsubscribe(channel));
-                a.untilPong();
-                b.untilPong();
-                rounds++;
-            }
-            assertThat(duplicates).as("member_added for a user already in the joiner's roster (%d rounds)", rounds)
-                    .isEmpty();
-        } finally {
-            conns.forEach(Raw::close);
-        }
-    }
-    /**
-     * X leaves (and the server has finished handling it: X got its pong), then Y joins. Y's roster does not list
-     * X, so Y must not then be told that X left. LocalBroker queues a fan-out task per event loop and that task
-     * walks the loop's subscriber list as it is when the task runs, not as it was at publish time; if Y's subscribe
-     * is handled on that loop before the task runs, Y gets the member_removed for a user it never saw (the Java
-     * client then calls userUnsubscribed(channel, null)). A race like the test above, repeated for a few seconds.
-     */
-    @Test
-    @Tag("race")
-    void aDepartureIsNotAnnouncedToSomeoneWhoJoinedAfterIt() throws Exception {
-        List<Raw> conns = new ArrayList<>();
-        try {
-            for (int i = 0; i < 9; i++) {
-                conns.add(raw(server, "key-1"));
-            }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
-            List<String> stale = new ArrayList<>();
-            int rounds = 0;
-            while (rounds < 300 && System.nanoTime() < deadline) {
-                // a bystander keeps every loop it is on busy with deliveries; x and y rotate over the loops
-                Raw bystander = conns.get(rounds % 3);
-                Raw x = conns.get(3 + rounds % 3);
-                Raw y = conns.get(6 + (rounds / 3) % 3);
-                String channel = "presence-" + unique("race");
-                for (Raw r : List.of(bystander, x)) {
-                    String cd = "{\"user_id\":\"" + (r == x ? "x" : "bystander") + "\"}";
-                    r.subscribeOk(subscribePresence("key-1", "secret-1", r.socketId(), channel, cd),
-                            channel);
-                    r.untilPong();
-                }
-                String cdY = "{\"user_id\":\"y\"}";
-                String subscribeY = subscribePresence("key-1", "secret-1", y.socketId(), channel, cdY);
-                x.send(unsubscribe(channel));
-                x.untilPong();
-                y.send(subscribeY);
-                JsonNode roster = y.expectSucceeded(channel);
-                assertThat(roster.path("presence").path("hash").has("x")).isFalse();
-                for (JsonNode m : y.untilPong()) {
-                    stale.add("round " + rounds + ": " + m);
-                }
-                bystander.send(unsubscribe(channel));
-                y.send(unsubscribe(channel));
-                bystander.untilPong();
-                y.untilPong();
-                rounds++;
-            }
-            assertThat(stale).as("member events about users not in the joiner's roster (%d rounds)", rounds)
-                    .isEmpty();
-        } finally {
-            conns.forEach(Raw::close);
         }
     }
 }

@@ -67,6 +67,7 @@ class ConfigLoaderTest {
         assertThat(c.shutdownGraceSeconds()).isEqualTo(10);
         assertThat(c.eventLoopThreads()).isZero();
         assertThat(c.apps()).hasSize(1);
+        assertThat(c.devApp()).isTrue();
         AppConfig dev = c.apps().get(0);
         assertThat(dev.id()).isEqualTo("app-id");
         assertThat(dev.key()).isEqualTo("app-key");
@@ -188,22 +189,24 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void devAppCredentialsCanBeChangedFromTheEnvironment() throws Exception {
+    void anAppConfiguredOnlyFromTheEnvironmentReplacesTheDevAppWithNormalDefaults() throws Exception {
         ServerConfig c = load(null, Map.of("PUSH_APPS_0_ID", "123", "PUSH_APPS_0_KEY", "my-key",
                 "PUSH_APPS_0_SECRET", "my-secret"));
         assertThat(c.apps()).hasSize(1);
+        assertThat(c.devApp()).as("a configured app is not the dev app").isFalse();
         AppConfig app = c.apps().get(0);
         assertThat(app.id()).isEqualTo("123");
         assertThat(app.key()).isEqualTo("my-key");
         assertThat(app.secret()).isEqualTo("my-secret");
-        assertThat(app.enableClientMessages()).as("rest of the dev app kept").isTrue();
+        assertThat(app.enableClientMessages()).as("nothing inherited from the dev app").isFalse();
     }
 
     @Test
     void anIndexOnePastTheEndAddsAnApp() throws Exception {
-        ServerConfig c = load(null, Map.of("PUSH_APPS_1_ID", "second", "PUSH_APPS_1_KEY", "second-key",
+        ServerConfig c = load(null, Map.of("PUSH_APPS_0_ID", "first", "PUSH_APPS_0_KEY", "first-key",
+                "PUSH_APPS_0_SECRET", "first-secret", "PUSH_APPS_1_ID", "second", "PUSH_APPS_1_KEY", "second-key",
                 "PUSH_APPS_1_SECRET", "second-secret"));
-        assertThat(c.apps()).extracting(AppConfig::id).containsExactly("app-id", "second");
+        assertThat(c.apps()).extracting(AppConfig::id).containsExactly("first", "second");
         AppConfig added = c.apps().get(1);
         assertThat(added.key()).isEqualTo("second-key");
         assertThat(added.secret()).isEqualTo("second-secret");
@@ -212,9 +215,12 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void anAppAddedWithOnlyASecretIsRejectedNamingTheMissingKey() {
-        assertThatThrownBy(() -> load(null, Map.of("PUSH_APPS_1_SECRET", "s")))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("apps[1].id");
+    void anAppConfiguredWithOnlyASecretIsRejectedNamingTheMissingKey() {
+        assertThatThrownBy(() -> load(null, Map.of("PUSH_APPS_0_SECRET", "s")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("apps[0].id")
+                .hasMessageContaining("needs id, key and secret");
+        assertThatThrownBy(() -> load(null, Map.of("PUSH_APPS_0_ID", "x", "PUSH_APPS_0_SECRET", "s")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("apps[0].key");
     }
 
     @Test
@@ -227,7 +233,7 @@ class ConfigLoaderTest {
     void invalidEnvironmentValuesAreRejectedNamingTheKey() {
         assertThatThrownBy(() -> load(null, Map.of("PUSH_ACTIVITY_TIMEOUT", "soon")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("activity_timeout").hasMessageContaining("soon");
-        assertThatThrownBy(() -> load(null, Map.of("PUSH_APPS_0_ENABLED", "maybe")))
+        assertThatThrownBy(() -> load(TWO_APPS, Map.of("PUSH_APPS_0_ENABLED", "maybe")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("apps[0].enabled");
         assertThatThrownBy(() -> load(null, Map.of("PUSH_PORT", "99999999999")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("port");

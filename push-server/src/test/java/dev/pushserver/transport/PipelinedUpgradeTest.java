@@ -37,7 +37,8 @@ class PipelinedUpgradeTest {
         }
     }
 
-    private static String readFor(InputStream in, long millis, String until) throws Exception {
+    /** What arrives within {@code millis}, or until {@code until} has arrived. */
+    static String readFor(InputStream in, long millis, String until) throws Exception {
         ByteArrayOutputStream got = new ByteArrayOutputStream();
         byte[] buf = new byte[4096];
         long deadline = System.currentTimeMillis() + millis;

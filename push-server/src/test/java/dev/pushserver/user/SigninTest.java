@@ -239,6 +239,29 @@ class SigninTest {
         }
     }
 
+    /**
+     * Reference §2.8: server-to-user events reach every connection signed in as the user, whether or not it sent
+     * the internal subscribe (a client that signs in and gets an event at once must not miss it), each exactly once.
+     */
+    @Test
+    void serverToUserEventsReachEverySignedInConnectionOnceWithOrWithoutTheSubscribe() throws Exception {
+        try (Conn quiet = Conn.open(server, KEY); Conn subscribed = Conn.open(server, KEY)) {
+            quiet.signin(KEY, SECRET, USER_42); // never subscribes to #server-to-user-42
+            subscribed.signin(KEY, SECRET, USER_42);
+            subscribed.send(subscribe("#server-to-user-42", "", null));
+            subscribed.expect("pusher_internal:subscription_succeeded", "#server-to-user-42");
+
+            com.pusher.rest.Pusher sdk = api(server, "app-1", KEY, SECRET);
+            ok(sdk.post("/events", triggerBody("#server-to-user-42", "first", "1")));
+            ok(sdk.post("/events", triggerBody("#server-to-user-42", "second", "2")));
+            for (Conn c : List.of(quiet, subscribed)) {
+                assertThat(c.expect("first", "#server-to-user-42").get("data").asText()).isEqualTo("1");
+                assertThat(c.expect("second", "#server-to-user-42").get("data").asText()).isEqualTo("2");
+                c.expectOnlyPong(); // nothing twice
+            }
+        }
+    }
+
     @Test
     void presenceSubscribeWithoutChannelDataTakesIdentityAndInfoFromSignin() throws Exception {
         try (Conn a = Conn.open(server, KEY); Conn b = Conn.open(server, KEY)) {

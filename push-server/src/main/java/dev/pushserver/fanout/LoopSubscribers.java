@@ -1,19 +1,19 @@
-package dev.pushserver.channel;
+package dev.pushserver.fanout;
 
 import java.util.Arrays;
 
 /** A compact array of one loop's subscriptions to one channel, with O(1) swap-removal. Loop-confined. */
-public final class LoopSubscribers {
+final class LoopSubscribers {
 
     private Subscription[] items = new Subscription[4];
     /** written only by the owning loop; read by other threads as a hint */
     private volatile int size;
 
-    public int size() {
+    int size() {
         return size;
     }
 
-    public Subscription get(int i) {
+    Subscription get(int i) {
         return items[i];
     }
 

@@ -1,0 +1,139 @@
+package dev.pushserver.core;
+
+import dev.pushserver.channel.ChannelService;
+import dev.pushserver.config.AppConfig;
+import dev.pushserver.connection.Connection;
+import dev.pushserver.connection.ConnectionRegistry;
+import dev.pushserver.protocol.ClientMessage;
+import dev.pushserver.protocol.ErrorCodes;
+import dev.pushserver.protocol.Messages;
+import dev.pushserver.session.OnLoop;
+import dev.pushserver.session.Session;
+import dev.pushserver.user.UserService;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Pusher protocol on one connection, apart from its transport: admits a new session, hands each decoded client
+ * message to its rule one at a time in arrival order, and cleans up once the session has gone. Every method runs on
+ * the session's loop.
+ */
+public final class ClientDispatcher {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientDispatcher.class);
+
+    private final int activityTimeoutSeconds;
+    private final ConnectionRegistry registry;
+    private final ChannelService channels;
+    private final UserService users;
+
+    public ClientDispatcher(int activityTimeoutSeconds, ConnectionRegistry registry, ChannelService channels,
+            UserService users) {
+        this.activityTimeoutSeconds = activityTimeoutSeconds;
+        this.registry = registry;
+        this.channels = channels;
+        this.users = users;
+    }
+
+    /**
+     * Registers a new session and sends {@code pusher:connection_established}; returns null when the session is
+     * refused (it is then being closed with the reason).
+     */
+    public Connection open(Session session) {
+        ConnectionRegistry.Admission admission = registry.open(session);
+        Connection c = admission.connection();
+        AppConfig cfg = session.app().config();
+        if (c == null) {
+            if (admission.refusal() == ConnectionRegistry.Refusal.OVER_QUOTA) {
+                session.close(ErrorCodes.OVER_CAPACITY, "Application is over its connection quota of "
+                        + cfg.maxConnections());
+            } else {
+                session.close(ErrorCodes.RECONNECT_IMMEDIATELY, "Socket id already in use; reconnect");
+            }
+            return null;
+        }
+        session.send(Messages.connectionEstablished(session.socketId(), activityTimeoutSeconds));
+        if (cfg.requireAuthorization()) {
+            int timeout = cfg.authorizationTimeout();
+            session.executor().schedule(() -> {
+                if (session.isOpen() && !c.isAuthorized()) {
+                    session.close(ErrorCodes.UNAUTHORIZED, "Connection not authorized within " + timeout
+                            + " seconds: sign in or subscribe to a private or presence channel");
+                }
+            }, timeout, TimeUnit.SECONDS);
+        }
+        return c;
+    }
+
+    /** One text message from the client. */
+    public void message(Connection c, byte[] json) {
+        ClientMessage msg = ClientMessage.parse(json);
+        c.inOrder(() -> handle(c, msg));
+    }
+
+    private CompletionStage<?> handle(Connection c, ClientMessage msg) {
+        try {
+            return dispatch(c, msg);
+        } catch (RuntimeException e) {
+            // a bug must not take the connection down with it
+            log.error("{}: failed to handle {}: {}", c, msg.event(), e.toString(), e);
+            c.send(Messages.error("Internal server error while handling " + msg.event(), null));
+            return null;
+        }
+    }
+
+    private CompletionStage<?> dispatch(Connection c, ClientMessage msg) {
+        if (msg.problem() != null) {
+            c.send(Messages.error(msg.problem(), null));
+            return null;
+        }
+        String event = msg.event();
+        switch (event) {
+            case "pusher:ping" -> c.send(Messages.pong());
+            case "pusher:pong" -> {
+            }
+            case "pusher:subscribe" -> {
+                return channels.subscribe(c, msg);
+            }
+            case "pusher:unsubscribe" -> {
+                return channels.unsubscribe(c, msg);
+            }
+            case "pusher:signin" -> {
+                return users.signin(c, msg);
+            }
+            default -> {
+                if (event.startsWith("client-")) {
+                    channels.clientEvent(c, msg);
+                } else if (event.startsWith("pusher:") || event.startsWith("pusher_internal:")) {
+                    c.send(Messages.error("Unsupported event " + event, null));
+                } else {
+                    c.send(Messages.error("Client events must be prefixed by 'client-': " + event, null));
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The session has gone: after the request in flight, if any, the connection leaves its channels and signs out,
+     * then its slot is freed.
+     */
+    public void closed(Connection c) {
+        c.end(() -> {
+            CompletionStage<?> left = channels.leaveAll(c);
+            CompletionStage<?> signedOut = users.disconnected(c);
+            if (OnLoop.isDone(left) && OnLoop.isDone(signedOut)) {
+                registry.closed(c);
+                return null;
+            }
+            return CompletableFuture.allOf(future(left), future(signedOut)).whenComplete((v, e) -> registry.closed(c));
+        });
+    }
+
+    private static CompletableFuture<?> future(CompletionStage<?> s) {
+        return s == null ? CompletableFuture.completedFuture(null) : s.toCompletableFuture();
+    }
+}

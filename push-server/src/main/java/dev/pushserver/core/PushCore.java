@@ -1,0 +1,97 @@
+package dev.pushserver.core;
+
+import dev.pushserver.api.ApiHandler;
+import dev.pushserver.app.AppRegistry;
+import dev.pushserver.channel.ChannelService;
+import dev.pushserver.channel.MemberEvents;
+import dev.pushserver.channel.SubscriptionCounts;
+import dev.pushserver.cluster.Broker;
+import dev.pushserver.cluster.Publisher;
+import dev.pushserver.config.ServerConfig;
+import dev.pushserver.connection.ConnectionRegistry;
+import dev.pushserver.event.EventStream;
+import dev.pushserver.fanout.LocalFanout;
+import dev.pushserver.session.Frame;
+import dev.pushserver.store.MembershipStore;
+import dev.pushserver.user.UserService;
+import dev.pushserver.user.Watchers;
+import dev.pushserver.user.WatchlistEvents;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The Netty-free server: the store that decides transitions, the event stream that announces them, the local
+ * fan-out and the broker to other nodes, the channel and user rules, the per-connection dispatcher and the HTTP API.
+ * A transport feeds it sessions and requests; tests drive it with fake sessions.
+ */
+public final class PushCore implements AutoCloseable {
+
+    private final AppRegistry apps;
+    private final EventStream events = new EventStream();
+    private final MembershipStore store;
+    private final Broker broker;
+    private final ConnectionRegistry registry = new ConnectionRegistry();
+    private final ClientDispatcher dispatcher;
+    private final ApiHandler api;
+    private final ScheduledFuture<?> eviction;
+
+    /**
+     * @param loops   the event loops sessions run on, in the order of their {@code Session.loop()} index; the first
+     *                one also runs the core's timers
+     * @param encoder encodes messages into frames for fan-out
+     * @param stores  creates the membership store on the core's event stream
+     * @param broker  the link to other nodes ({@code LocalBroker} for one node)
+     */
+    public PushCore(ServerConfig config, AppRegistry apps, List<? extends ScheduledExecutorService> loops,
+            Frame.Encoder encoder, Function<EventStream, MembershipStore> stores, Broker broker) {
+        this.apps = apps;
+        this.store = stores.apply(events);
+        this.broker = broker;
+        LocalFanout fanout = new LocalFanout(loops, encoder, broker);
+        Publisher publisher = new Publisher(fanout, broker);
+        Watchers watchers = new Watchers();
+        ChannelService channels = new ChannelService(store, fanout, publisher, events, registry);
+        UserService users = new UserService(store, fanout, registry, watchers);
+        this.dispatcher = new ClientDispatcher(config.activityTimeoutSeconds(), registry, channels, users);
+        this.api = new ApiHandler(apps, store, publisher, events, users);
+        ScheduledExecutorService timer = loops.get(0);
+        events.listen(new MemberEvents(publisher));
+        events.listen(new SubscriptionCounts(publisher, timer));
+        events.listen(new WatchlistEvents(watchers));
+        this.eviction = timer.scheduleAtFixedRate(store::evictExpired, 1, 1, TimeUnit.MINUTES);
+    }
+
+    public AppRegistry apps() {
+        return apps;
+    }
+
+    /** Where webhooks, metrics and tests listen to transitions. */
+    public EventStream events() {
+        return events;
+    }
+
+    public MembershipStore store() {
+        return store;
+    }
+
+    public ConnectionRegistry connections() {
+        return registry;
+    }
+
+    public ClientDispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    public ApiHandler api() {
+        return api;
+    }
+
+    @Override
+    public void close() {
+        eviction.cancel(false);
+        broker.close();
+    }
+}

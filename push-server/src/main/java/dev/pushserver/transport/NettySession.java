@@ -1,0 +1,198 @@
+package dev.pushserver.transport;
+
+import dev.pushserver.app.App;
+import dev.pushserver.protocol.ErrorCodes;
+import dev.pushserver.protocol.Messages;
+import dev.pushserver.session.Frame;
+import dev.pushserver.session.Session;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A WebSocket connection as the core sees it. All mutable state is confined to the channel's event loop; calls from
+ * other threads are handed to it.
+ */
+final class NettySession implements Session {
+
+    private static final Logger log = LoggerFactory.getLogger(NettySession.class);
+
+    /** How long we wait for the client's close frame before dropping the TCP connection. */
+    private static final long CLOSE_HANDSHAKE_TIMEOUT_MS = 2_000;
+
+    private final Channel channel;
+    /** first pipeline stage: fan-out writes pre-encoded frames here, skipping the WebSocket encoder */
+    private final ChannelHandlerContext out;
+    private final App app;
+    private final String socketId;
+    private final int loopIndex;
+    private final LoopFlusher flusher;
+    private final LongAdder slowConsumerCloses;
+
+    private boolean flushPending;
+    private long lastActivityNanos;
+    private long pingSentNanos;
+    /** written on the loop; volatile so that {@link #isOpen()} can be asked from anywhere */
+    private volatile boolean closing;
+
+    NettySession(Channel channel, App app, String socketId, int loopIndex, LoopFlusher flusher,
+            LongAdder slowConsumerCloses) {
+        this.channel = channel;
+        this.out = channel.pipeline().firstContext();
+        this.app = app;
+        this.socketId = socketId;
+        this.loopIndex = loopIndex;
+        this.flusher = flusher;
+        this.slowConsumerCloses = slowConsumerCloses;
+        this.lastActivityNanos = System.nanoTime();
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    @Override
+    public String socketId() {
+        return socketId;
+    }
+
+    @Override
+    public App app() {
+        return app;
+    }
+
+    @Override
+    public int loop() {
+        return loopIndex;
+    }
+
+    @Override
+    public ScheduledExecutorService executor() {
+        return channel.eventLoop();
+    }
+
+    private boolean inLoop() {
+        return channel.eventLoop().inEventLoop();
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !closing;
+    }
+
+    boolean isClosing() {
+        return closing;
+    }
+
+    // ---- liveness -------------------------------------------------------------------------------------------
+
+    void markActive(long now) {
+        lastActivityNanos = now;
+        pingSentNanos = 0;
+    }
+
+    long lastActivityNanos() {
+        return lastActivityNanos;
+    }
+
+    long pingSentNanos() {
+        return pingSentNanos;
+    }
+
+    void markPingSent(long now) {
+        pingSentNanos = now;
+    }
+
+    // ---- output ---------------------------------------------------------------------------------------------
+
+    @Override
+    public void send(byte[] message) {
+        if (inLoop()) {
+            sendNow(message);
+        } else {
+            channel.eventLoop().execute(() -> sendNow(message));
+        }
+    }
+
+    private void sendNow(byte[] message) {
+        if (!closing) {
+            channel.writeAndFlush(Frames.text(channel.alloc(), message), channel.voidPromise());
+        }
+    }
+
+    @Override
+    public boolean deliver(Frame frame) {
+        if (closing) {
+            return false;
+        }
+        out.write(((NettyFrame) frame).buf().retainedDuplicate(), out.voidPromise());
+        if (!flushPending) {
+            flushPending = true;
+            flusher.mark(this);
+        }
+        return true;
+    }
+
+    /**
+     * For the loop flusher. Flushes, then applies the slow-consumer policy: if the socket did not take the data and
+     * more than max_outbound_buffer (the write-buffer high-water mark) is still waiting in the server, the client
+     * does not read as fast as its messages arrive, and it is closed with 4100 (it reconnects after a back-off and
+     * resubscribes) rather than the server buffering without bound. Checked after the flush, so a burst written in
+     * one loop turn to a client that keeps up is not mistaken for a slow one.
+     */
+    void flush() {
+        flushPending = false;
+        out.flush();
+        if (!channel.isWritable() && !closing && channel.isActive()) {
+            slowConsumerCloses.increment();
+            log.debug("{}: closing slow consumer ({} bytes unsent)", this,
+                    channel.unsafe().outboundBuffer() == null ? 0
+                            : channel.unsafe().outboundBuffer().totalPendingWriteBytes());
+            closeNow(ErrorCodes.OVER_CAPACITY, "Connection too slow to receive its messages; reconnect");
+        }
+    }
+
+    @Override
+    public void close(int code, String reason) {
+        if (inLoop()) {
+            closeNow(code, reason);
+        } else {
+            channel.eventLoop().execute(() -> closeNow(code, reason));
+        }
+    }
+
+    private void closeNow(int code, String reason) {
+        if (closing) {
+            return;
+        }
+        channel.write(Frames.text(channel.alloc(), Messages.error(reason, code)), channel.voidPromise());
+        closing = true;
+        channel.writeAndFlush(Frames.close(code, reason));
+        channel.eventLoop().schedule(() -> {
+            if (channel.isOpen()) {
+                channel.close();
+            }
+        }, CLOSE_HANDSHAKE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** The client answered (or started) the close handshake. */
+    void onCloseFrame() {
+        if (closing) {
+            channel.close();
+        } else {
+            closing = true;
+            channel.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "connection " + socketId + " (app " + app.id() + ")";
+    }
+}
