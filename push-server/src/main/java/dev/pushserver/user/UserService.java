@@ -71,7 +71,10 @@ public final class UserService {
         }
         JsonNode user;
         try {
-            user = Json.MAPPER.readTree(userData);
+            user = Json.parse(userData);
+        } catch (Json.MalformedText e) {
+            conn.send(Messages.error("Invalid user_data: " + e.getMessage(), null));
+            return null;
         } catch (IOException e) {
             user = null;
         }
