@@ -144,6 +144,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             // text frames must be valid UTF-8 (RFC 6455: close 1007); Netty only adds this in its protocol handler
             // trust begins: no more HTTP deadlines or body gate (liveness watches the WebSocket)
             removeIfPresent(p, HttpTimeouts.class);
+            transport.guard().trusted(ctx.channel());
             removeIfPresent(p, RequestGate.class);
             p.addLast("ws-utf8", new Utf8FrameValidator(false));
             p.addLast("ws-aggregator", new WebSocketFrameAggregator(maxFrame));

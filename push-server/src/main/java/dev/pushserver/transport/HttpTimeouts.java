@@ -35,7 +35,7 @@ final class HttpTimeouts extends ChannelDuplexHandler {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        arm(ctx, headNanos);
+        armWaiting(ctx, headNanos);
         super.channelActive(ctx);
     }
 
@@ -43,6 +43,7 @@ final class HttpTimeouts extends ChannelDuplexHandler {
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
         if (msg instanceof HttpRequest) {
             inFlight++;
+            busy(ctx);
             if (msg instanceof LastHttpContent || !RequestGate.hasBody((HttpRequest) msg)) {
                 disarm(); // the request is complete (or will be with its empty last part): the answer is ours to give
             } else {
@@ -58,9 +59,25 @@ final class HttpTimeouts extends ChannelDuplexHandler {
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
         if (msg instanceof FullHttpResponse r && r.status().code() >= HttpResponseStatus.OK.code()
                 && inFlight > 0 && --inFlight == 0) {
-            arm(ctx, idleNanos); // answered everything: the client may now idle, but not for ever
+            armWaiting(ctx, idleNanos); // answered everything: the client may now idle, but not for ever
         }
         super.write(ctx, msg, promise);
+    }
+
+    /** Waiting for the client (a request head, or idle between requests): evictable when the server is full. */
+    private void armWaiting(ChannelHandlerContext ctx, long nanos) {
+        arm(ctx, nanos);
+        ConnectionGuard.Waiting w = ctx.channel().attr(ConnectionGuard.WAITING).get();
+        if (w != null) {
+            w.idleSince = System.nanoTime();
+        }
+    }
+
+    private void busy(ChannelHandlerContext ctx) {
+        ConnectionGuard.Waiting w = ctx.channel().attr(ConnectionGuard.WAITING).get();
+        if (w != null) {
+            w.idleSince = 0;
+        }
     }
 
     private void arm(ChannelHandlerContext ctx, long nanos) {

@@ -84,6 +84,10 @@ public final class Transport {
         return liveness;
     }
 
+    ConnectionGuard guard() {
+        return guard;
+    }
+
     LongAdder slowConsumerCounter() {
         return slowConsumerCloses;
     }
