@@ -89,7 +89,7 @@ public final class ChannelService {
             conn.send(Messages.subscriptionSucceeded(channel, "{}"));
             return null;
         }
-        if (!conn.trySubscribe(System.nanoTime(), cfg.maxSubscriptionsPerSecond(), cfg.maxChannelsPerConnection())) {
+        if (!conn.trySubscribe(System.nanoTime(), cfg.maxSubscriptionsPerSecond(), subscribeBurst(cfg))) {
             rateLimited(conn, channel, cfg);
             return null;
         }
@@ -221,10 +221,15 @@ public final class ChannelService {
         reject(conn, channel, "The server could not record the subscription; try again", 503);
     }
 
+    /** A page may resubscribe all its channels at once: at least one second's worth, up to the channel cap. */
+    private static int subscribeBurst(AppConfig cfg) {
+        return Math.max(cfg.maxChannelsPerConnection(), cfg.maxSubscriptionsPerSecond());
+    }
+
     /** Over max_subscriptions_per_second: refused like Pusher refuses a client event over its rate (4301). */
     private static void rateLimited(Connection conn, String channel, AppConfig cfg) {
         String message = "Too many subscribe requests: at most " + cfg.maxSubscriptionsPerSecond()
-                + " per second (after a burst of " + cfg.maxChannelsPerConnection() + ")";
+                + " per second (after a burst of " + subscribeBurst(cfg) + ")";
         conn.send(Messages.error(message, ErrorCodes.CLIENT_EVENT_RATE_LIMIT, channel));
         if (ChannelType.of(channel) != ChannelType.ENCRYPTED) {
             conn.send(Messages.subscriptionError(channel, "SubscriptionError", message, 429));
@@ -294,7 +299,7 @@ public final class ChannelService {
             return null;
         }
         AppConfig cfg = conn.app().config();
-        if (!conn.trySubscribe(System.nanoTime(), cfg.maxSubscriptionsPerSecond(), cfg.maxChannelsPerConnection())) {
+        if (!conn.trySubscribe(System.nanoTime(), cfg.maxSubscriptionsPerSecond(), subscribeBurst(cfg))) {
             conn.send(Messages.error("Too many unsubscribe requests: at most " + cfg.maxSubscriptionsPerSecond()
                     + " per second", ErrorCodes.CLIENT_EVENT_RATE_LIMIT, channel));
             return null;

@@ -12,7 +12,7 @@ package dev.pushserver.config;
  * @param maxChannelsPerConnection  channels one connection may be subscribed to at once
  * @param maxMessagesPerSecond      WebSocket frames a connection may send per second
  * @param maxSubscriptionsPerSecond subscribe / unsubscribe requests per connection per second, after a burst of up
- *                                  to {@code maxChannelsPerConnection}
+ *                                  to {@code maxChannelsPerConnection} (at least one second's worth)
  * @param maxChannelsPerQuery       channels a {@code GET /channels} answer may list
  */
 public record AppConfig(
