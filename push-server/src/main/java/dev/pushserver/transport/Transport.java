@@ -102,7 +102,8 @@ public final class Transport {
         liveness.start();
         loops.get(0).scheduleAtFixedRate(Guarded.task("connection guard sweep", guard::sweep), 5, 5,
                 TimeUnit.SECONDS);
-        log.debug("accepting at most {} connections", guard.maxConnections());
+        log.info("accepting at most {} connections (max_connections{})", guard.maxConnections(),
+                config.network().maxConnections() > 0 ? "" : ": the open-file limit minus a spare");
     }
 
     /** Connections closed at accept (server full, or an address over its rate). */
