@@ -141,11 +141,11 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 ctx.close();
                 return;
             }
-            // text frames must be valid UTF-8 (RFC 6455: close 1007); Netty only adds this in its protocol handler
             // trust begins: no more HTTP deadlines or body gate (liveness watches the WebSocket)
             removeIfPresent(p, HttpTimeouts.class);
-            transport.guard().trusted(ctx.channel());
             removeIfPresent(p, RequestGate.class);
+            transport.guard().trusted(ctx.channel());
+            // text frames must be valid UTF-8 (RFC 6455: close 1007); Netty only adds this in its protocol handler
             p.addLast("ws-utf8", new Utf8FrameValidator(false));
             p.addLast("ws-aggregator", new WebSocketFrameAggregator(maxFrame));
             p.addLast("pusher", handler);
@@ -156,10 +156,9 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     /**
-     * An early answer (see {@link EarlyAnswer}) is sent in its turn. Bytes a client sent right
-     * behind its upgrade request (before reading the 101) reach this handler as raw buffers while the HTTP codec is
-     * being replaced; they are kept and fed to the WebSocket decoder once the
-     * Pusher handler is in place, instead of being dropped.
+     * An early answer (see {@link EarlyAnswer}) is sent in its turn. Bytes a client sent right behind its upgrade
+     * request (before reading the 101) reach this handler as raw buffers while the HTTP codec is being replaced; they
+     * are kept and fed to the WebSocket decoder once the Pusher handler is in place, instead of being dropped.
      */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {

@@ -14,9 +14,11 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Checks the cheap parts of a request before its body is buffered: an HTTP API request whose head already fails
- * (path, method, app, auth_key, auth_version, auth_timestamp) is answered at once and its body never read, and no
- * more than {@code max_concurrent_request_bodies} bodies are received at a time, server-wide. Sits between the HTTP
+ * Checks the cheap parts of a request before its body is buffered: an HTTP API request with a body over
+ * {@link #CHECK_HEAD_ABOVE} bytes whose head already fails (path, method, app, auth_key, auth_version,
+ * auth_timestamp) is answered at once and its body never read, and no more than
+ * {@code max_concurrent_request_bodies} bodies are received at a time, server-wide. A smaller body costs less to read
+ * than to check its head twice (the API checks it again with the signature), so it is read. Sits between the HTTP
  * decoder and the body aggregator.
  */
 final class RequestGate extends ChannelInboundHandlerAdapter {
@@ -47,6 +49,9 @@ final class RequestGate extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Bodies larger than this (or of unknown length) are worth refusing before they are read. */
+    static final long CHECK_HEAD_ABOVE = 8 * 1024;
+
     private final ServerContext server;
     private final Bodies bodies;
     private final boolean api;
@@ -70,7 +75,7 @@ final class RequestGate extends ChannelInboundHandlerAdapter {
         if (msg instanceof HttpRequest req && !(msg instanceof FullHttpRequest) && req.decoderResult().isSuccess()
                 && hasBody(req)) {
             FullHttpResponse refusal = null;
-            if (api && req.uri().contains("/apps/")) {
+            if (api && bodyOver(req, CHECK_HEAD_ABOVE) && req.uri().contains("/apps/")) {
                 ApiResponse r = server.api().precheck(req.method().name(), req.uri());
                 if (r != null) {
                     refusal = HttpResponses.json(HttpResponseStatus.valueOf(r.status()), r.body());
@@ -99,8 +104,13 @@ final class RequestGate extends ChannelInboundHandlerAdapter {
     }
 
     static boolean hasBody(HttpRequest req) {
+        return bodyOver(req, 0);
+    }
+
+    /** A body longer than {@code bytes}, or of unknown length (chunked, or a length that does not parse). */
+    private static boolean bodyOver(HttpRequest req, long bytes) {
         try {
-            return HttpUtil.getContentLength(req, 0L) > 0 || HttpUtil.isTransferEncodingChunked(req);
+            return HttpUtil.getContentLength(req, 0L) > bytes || HttpUtil.isTransferEncodingChunked(req);
         } catch (NumberFormatException e) {
             return true;
         }

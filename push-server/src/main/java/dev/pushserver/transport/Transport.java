@@ -40,6 +40,7 @@ public final class Transport {
     private final Loops loops;
     private final Liveness liveness;
     private final ConnectionGuard guard;
+    private final HttpTimeouts.Sweeper httpDeadlines;
     private final RequestGate.Bodies bodies;
     private final LongAdder slowConsumerCloses = new LongAdder();
     private Channel main;
@@ -57,6 +58,7 @@ public final class Transport {
         this.loops = new Loops(workers);
         this.liveness = new Liveness(loops, config.activityTimeoutSeconds(), config.pongTimeoutSeconds());
         this.guard = new ConnectionGuard(config.network());
+        this.httpDeadlines = new HttpTimeouts.Sweeper(loops);
         this.bodies = new RequestGate.Bodies(config.network().maxConcurrentRequestBodies());
         log.debug("transport: {} with {} event loops", epoll ? "epoll" : "nio", threads);
     }
@@ -100,6 +102,7 @@ public final class Transport {
             api = listen(server, config.apiPort(), false, true);
         }
         liveness.start();
+        httpDeadlines.start();
         loops.get(0).scheduleAtFixedRate(Guarded.task("connection guard sweep", guard::sweep), 5, 5,
                 TimeUnit.SECONDS);
         log.info("accepting at most {} connections (max_connections{})", guard.maxConnections(),
@@ -128,7 +131,7 @@ public final class Transport {
                         }
                         ch.pipeline()
                                 .addLast("http", new HttpServerCodec(4096, 16 * 1024, 16 * 1024))
-                                .addLast("timeouts", new HttpTimeouts(config.network()))
+                                .addLast("timeouts", new HttpTimeouts(config.network(), httpDeadlines))
                                 .addLast("gate", new RequestGate(server, bodies, httpApi))
                                 .addLast("aggregator", new JsonBodyAggregator(config.maxRequestBodySize()))
                                 .addLast("router", new HttpRouter(server, Transport.this, webSockets, httpApi));
@@ -161,6 +164,7 @@ public final class Transport {
 
     public void shutdown() {
         liveness.stop();
+        httpDeadlines.stop();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
