@@ -1,6 +1,6 @@
 package dev.pushserver.hardening;
 
-import java.io.ByteArrayOutputStream;
+import dev.pushserver.testing.FrameSocket;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -69,23 +69,7 @@ final class RawWs {
 
     /** The HTTP response head up to the empty line; returns the status line ("EOF" if none). */
     static String readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        int matched = 0;
-        byte[] end = {'\r', '\n', '\r', '\n'};
-        while (matched < 4) {
-            int b = in.read();
-            if (b < 0) {
-                if (head.size() == 0) {
-                    return "EOF";
-                }
-                break;
-            }
-            head.write(b);
-            matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
-        }
-        String text = head.toString(StandardCharsets.ISO_8859_1);
-        int nl = text.indexOf("\r\n");
-        return nl < 0 ? text : text.substring(0, nl);
+        return FrameSocket.readHeaders(in);
     }
 
     /** What a connection showed until its close frame, the end of the stream or the deadline. */
