@@ -122,8 +122,13 @@ start_server() { # name -> SERVER_PID, PORT
   case "$name" in
     push-server)
       PORT="$PUSH_PORT"; require_free "$PORT" PUSH
-      # limits raised so the server's defaults do not shape the comparison (soketi's are off by default)
-      PUSH_LOG_LEVEL=WARN PUSH_APPS_0_MAX_CONNECTIONS=0 PUSH_APPS_0_MAX_CLIENT_EVENTS_PER_SECOND=1000000 \
+      # limits raised so the server's defaults do not shape the comparison (soketi's are off by default); one
+      # generator opens thousands of connections per second from a few loopback addresses
+      PUSH_LOG_LEVEL=WARN PUSH_MAX_CONNECTIONS_PER_IP=0 PUSH_MAX_NEW_CONNECTIONS_PER_IP_PER_SECOND=0 \
+        PUSH_APPS_0_ID=app-id PUSH_APPS_0_KEY=app-key PUSH_APPS_0_SECRET=app-secret \
+        PUSH_APPS_0_ENABLE_CLIENT_MESSAGES=true PUSH_APPS_0_MAX_CONNECTIONS=0 \
+        PUSH_APPS_0_MAX_CLIENT_EVENTS_PER_SECOND=1000000 PUSH_APPS_0_MAX_MESSAGES_PER_SECOND=1000000 \
+        PUSH_APPS_0_MAX_SUBSCRIPTIONS_PER_SECOND=1000000 \
         PUSH_APPS_0_MAX_PRESENCE_MEMBERS=1000 PUSH_APPS_0_MAX_EVENT_PAYLOAD=102400 \
         "${SERVER_PIN[@]}" $SERVER_JAVA $SERVER_JAVA_OPTS -jar "$SERVER_JAR" --host 127.0.0.1 --port "$PORT" >"$log" 2>&1 &
       SERVER_PID=$! ;;

@@ -39,8 +39,11 @@ class BenchSmokeTest {
 
     @BeforeAll
     static void startServer() throws Exception {
-        String yaml = "host: 127.0.0.1\nport: 0\nshutdown_grace_period: 1\napps:\n  - id: app-id\n    key: app-key\n"
-                + "    secret: app-secret\n    enable_client_messages: true\n";
+        // the generator opens many connections per second from a few loopback addresses
+        String yaml = "host: 127.0.0.1\nport: 0\nshutdown_grace_period: 1\nmax_connections_per_ip: 0\n"
+                + "max_new_connections_per_ip_per_second: 0\napps:\n  - id: app-id\n    key: app-key\n"
+                + "    secret: app-secret\n    enable_client_messages: true\n    max_messages_per_second: 1000000\n"
+                + "    max_subscriptions_per_second: 1000000\n";
         server = PushServer.start(ConfigLoader.fromYaml(yaml, Map.of()));
     }
 

@@ -12,6 +12,7 @@ import dev.pushserver.event.EventType;
 import dev.pushserver.protocol.ChannelNames;
 import dev.pushserver.protocol.ChannelType;
 import dev.pushserver.protocol.Json;
+import dev.pushserver.protocol.LogText;
 import dev.pushserver.protocol.Messages;
 import dev.pushserver.store.CachedEvent;
 import dev.pushserver.store.ChannelCounts;
@@ -28,6 +29,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,14 +48,17 @@ public final class ApiHandler {
     private final Publisher publisher;
     private final EventStream events;
     private final UserService users;
+    private final Executor queries;
 
+    /** @param queries runs the queries that may be large (channel lists), off the event loops */
     public ApiHandler(AppRegistry apps, MembershipStore store, Publisher publisher, EventStream events,
-            UserService users) {
+            UserService users, Executor queries) {
         this.apps = apps;
         this.store = store;
         this.publisher = publisher;
         this.events = events;
         this.users = users;
+        this.queries = queries;
     }
 
     public CompletionStage<ApiResponse> handle(ApiRequest req) {
@@ -76,50 +81,72 @@ public final class ApiHandler {
         if (cause instanceof ApiError e) {
             return e.response();
         }
-        log.error("HTTP API {} {} failed: {}", req.method(), Uri.rawPath(req.uri()), cause.toString(), cause);
+        log.error("HTTP API {} {} failed: {}", req.method(), LogText.of(Uri.rawPath(req.uri())), cause.toString(), cause);
         return ApiResponse.error(500, "Internal server error: " + cause.getMessage() + "; try again");
     }
 
-    private CompletionStage<byte[]> route(ApiRequest req) {
-        String rawPath = Uri.rawPath(req.uri());
+    /**
+     * The checks a request head allows (path, method, app, auth_key, auth_version, auth_timestamp), for the transport
+     * to refuse a request before it reads the body: null when they pass, else the answer.
+     */
+    public ApiResponse precheck(String method, String uri) {
+        try {
+            Head head = head(method, uri);
+            RequestSigning.verifyHead(head.app, head.query, System.currentTimeMillis() / 1000);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return ApiResponse.error(ApiError.BAD_REQUEST, "Malformed URL: " + e.getMessage());
+        } catch (ApiError e) {
+            return e.response();
+        }
+    }
+
+    /** What the request line says: the route, its app, the signed (decoded) path, path segments, query. */
+    private record Head(Route route, App app, String signedPath, String[] seg, Map<String, List<String>> query) {
+    }
+
+    private Head head(String method, String uri) {
+        String rawPath = Uri.rawPath(uri);
         int at = rawPath.indexOf("/apps/");
         if (at < 0) {
-            throw new ApiError(ApiError.NOT_FOUND, "Not found: " + rawPath);
+            throw new ApiError(ApiError.NOT_FOUND, "Not found: no such API path");
         }
         String signedPath = Uri.decodePath(rawPath.substring(at));
         String[] seg = rawPath.substring(at + 1).split("/", -1);
         for (int i = 0; i < seg.length; i++) {
             seg[i] = Uri.decodePath(seg[i]);
         }
-        // seg[0] = "apps", seg[1] = app id
-        if (seg.length < 3 || seg[1].isEmpty()) {
-            throw new ApiError(ApiError.NOT_FOUND, "Not found: " + signedPath);
-        }
-        Route route = Route.of(seg);
+        // seg[0] = "apps", seg[1] = app id; unknown paths are not echoed back
+        Route route = seg.length < 3 || seg[1].isEmpty() ? null : Route.of(seg);
         if (route == null) {
-            throw new ApiError(ApiError.NOT_FOUND, "Not found: " + signedPath);
+            throw new ApiError(ApiError.NOT_FOUND, "Not found: no such API path");
         }
-        if (!req.method().equals(route.method)) {
-            throw new ApiError(ApiError.METHOD_NOT_ALLOWED, "Method " + req.method() + " is not allowed on "
-                    + signedPath + ": use " + route.method, route.method);
+        if (!method.equals(route.method)) {
+            throw new ApiError(ApiError.METHOD_NOT_ALLOWED, "Method " + method + " is not allowed here: use "
+                    + route.method, route.method);
         }
         App app = apps.byId(seg[1]);
         if (app == null) {
-            throw new ApiError(ApiError.NOT_FOUND, "Unknown app id " + seg[1]);
+            throw new ApiError(ApiError.NOT_FOUND, "Unknown app id");
         }
-        Map<String, List<String>> query = Uri.params(req.uri());
+        return new Head(route, app, signedPath, seg, Uri.params(uri));
+    }
+
+    private CompletionStage<byte[]> route(ApiRequest req) {
+        Head h = head(req.method(), req.uri());
+        App app = h.app;
         byte[] body = req.body();
-        RequestSigning.verify(app, req.method(), signedPath, query, body, System.currentTimeMillis() / 1000);
+        RequestSigning.verify(app, req.method(), h.signedPath, h.query, body, System.currentTimeMillis() / 1000);
         if (!app.config().enabled()) {
             throw new ApiError(ApiError.FORBIDDEN, "Application disabled");
         }
-        return switch (route) {
+        return switch (h.route) {
             case EVENTS -> trigger(app, json(body));
             case BATCH_EVENTS -> batch(app, json(body));
-            case CHANNELS -> channels(app, query);
-            case CHANNEL -> channel(app, seg[3], query);
-            case USERS -> users(app, seg[3]);
-            case TERMINATE -> terminate(app, seg[3]);
+            case CHANNELS -> channels(app, h.query);
+            case CHANNEL -> channel(app, h.seg[3], h.query);
+            case USERS -> users(app, h.seg[3]);
+            case TERMINATE -> terminate(app, h.seg[3]);
         };
     }
 
@@ -387,7 +414,20 @@ public final class ApiHandler {
         if (info.contains("user_count") && (prefix == null || !prefix.startsWith("presence-"))) {
             throw ApiError.badRequest("info=user_count requires filter_by_prefix=presence-");
         }
-        return store.channels(app, prefix).thenApply(channels -> Json.bytes(g -> {
+        int max = app.config().maxChannelsPerQuery();
+        // listed and encoded off the event loop: an app may have very many channels
+        return CompletableFuture.supplyAsync(() -> store.channels(app, prefix, max + 1), queries)
+                .thenCompose(stage -> stage).thenApplyAsync(channels -> {
+                    if (channels.size() > max) {
+                        throw ApiError.badRequest("More than " + max + " channels match: narrow the list with "
+                                + "filter_by_prefix (the app's max_channels_per_query)");
+                    }
+                    return listing(channels, info);
+                }, queries);
+    }
+
+    private static byte[] listing(Map<String, ChannelCounts> channels, Set<String> info) {
+        return Json.bytes(g -> {
             g.writeStartObject();
             g.writeObjectFieldStart("channels");
             for (Map.Entry<String, ChannelCounts> c : channels.entrySet()) {
@@ -400,7 +440,7 @@ public final class ApiHandler {
             }
             g.writeEndObject();
             g.writeEndObject();
-        }));
+        });
     }
 
     private CompletionStage<byte[]> channel(App app, String name, Map<String, List<String>> query) {
@@ -503,11 +543,13 @@ public final class ApiHandler {
             throw ApiError.badRequest("Missing request body: expected a JSON object");
         }
         try {
-            JsonNode n = Json.MAPPER.readTree(body);
+            JsonNode n = Json.parse(body);
             if (n == null || !n.isObject()) {
                 throw ApiError.badRequest("Request body must be a JSON object");
             }
             return n;
+        } catch (Json.MalformedText e) {
+            throw ApiError.badRequest("Request body: " + e.getMessage());
         } catch (IOException e) {
             throw ApiError.badRequest("Request body is not valid JSON");
         }

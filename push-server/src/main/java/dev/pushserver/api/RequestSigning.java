@@ -24,31 +24,7 @@ final class RequestSigning {
      */
     static void verify(App app, String method, String signedPath, Map<String, List<String>> query, byte[] body,
             long nowSeconds) {
-        Map<String, String> params = new TreeMap<>();
-        query.forEach((k, v) -> params.merge(k.toLowerCase(Locale.ROOT), String.join(",", v),
-                (a, b) -> a + "," + b));
-        String key = params.get("auth_key");
-        if (key == null) {
-            throw unauthorized("Missing auth_key: sign the request with your app key and secret");
-        }
-        if (!key.equals(app.key())) {
-            throw unauthorized("Invalid auth_key '" + key + "' for app " + app.id());
-        }
-        String version = params.get("auth_version");
-        if (!"1.0".equals(version)) {
-            throw unauthorized("Invalid auth_version: expected 1.0, got " + (version == null ? "nothing" : version));
-        }
-        String ts = params.get("auth_timestamp");
-        long timestamp;
-        try {
-            timestamp = Long.parseLong(ts);
-        } catch (NumberFormatException | NullPointerException e) {
-            throw unauthorized("Missing or invalid auth_timestamp: expected Unix seconds");
-        }
-        if (Math.abs(nowSeconds - timestamp) > TIMESTAMP_WINDOW_SECONDS) {
-            throw unauthorized("Timestamp expired: Given timestamp (" + timestamp + ") not within "
-                    + TIMESTAMP_WINDOW_SECONDS + "s of server time (" + nowSeconds + ")");
-        }
+        Map<String, String> params = verifyHead(app, query, nowSeconds);
         if (body.length > 0) {
             String md5 = params.get("body_md5");
             if (md5 == null) {
@@ -74,6 +50,39 @@ final class RequestSigning {
                     + toSign.toString().replace("\n", "\\n") + "\", your_secret_key), but you sent \""
                     + (signature == null ? "" : signature) + "\"");
         }
+    }
+
+    /**
+     * The parts that need no body: key, version and timestamp, checked on the request head before a body is read.
+     * Returns the lower-cased, sorted parameters.
+     */
+    static Map<String, String> verifyHead(App app, Map<String, List<String>> query, long nowSeconds) {
+        Map<String, String> params = new TreeMap<>();
+        query.forEach((k, v) -> params.merge(k.toLowerCase(Locale.ROOT), String.join(",", v),
+                (a, b) -> a + "," + b));
+        String key = params.get("auth_key");
+        if (key == null) {
+            throw unauthorized("Missing auth_key: sign the request with your app key and secret");
+        }
+        if (!key.equals(app.key())) {
+            throw unauthorized("Invalid auth_key '" + key + "' for app " + app.id());
+        }
+        String version = params.get("auth_version");
+        if (!"1.0".equals(version)) {
+            throw unauthorized("Invalid auth_version: expected 1.0, got " + (version == null ? "nothing" : version));
+        }
+        String ts = params.get("auth_timestamp");
+        long timestamp;
+        try {
+            timestamp = Long.parseLong(ts);
+        } catch (NumberFormatException | NullPointerException e) {
+            throw unauthorized("Missing or invalid auth_timestamp: expected Unix seconds");
+        }
+        if (Math.abs(nowSeconds - timestamp) > TIMESTAMP_WINDOW_SECONDS) {
+            throw unauthorized("Timestamp expired: Given timestamp (" + timestamp + ") not within "
+                    + TIMESTAMP_WINDOW_SECONDS + "s of server time (" + nowSeconds + ")");
+        }
+        return params;
     }
 
     private static ApiError unauthorized(String message) {

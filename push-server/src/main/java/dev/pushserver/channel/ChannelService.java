@@ -17,6 +17,7 @@ import dev.pushserver.protocol.ChannelType;
 import dev.pushserver.protocol.ClientMessage;
 import dev.pushserver.protocol.ErrorCodes;
 import dev.pushserver.protocol.Json;
+import dev.pushserver.protocol.LogText;
 import dev.pushserver.protocol.Messages;
 import dev.pushserver.protocol.Signatures;
 import dev.pushserver.session.OnLoop;
@@ -88,6 +89,10 @@ public final class ChannelService {
             conn.send(Messages.subscriptionSucceeded(channel, "{}"));
             return null;
         }
+        if (!conn.trySubscribe(System.nanoTime(), cfg.maxSubscriptionsPerSecond(), subscribeBurst(cfg))) {
+            rateLimited(conn, channel, cfg);
+            return null;
+        }
         if (conn.subscriptions().containsKey(channel)) {
             // idempotent: confirm again without counting twice
             if (type != ChannelType.PRESENCE) {
@@ -144,6 +149,11 @@ public final class ChannelService {
             }
         }
 
+        if (conn.subscriptions().size() >= cfg.maxChannelsPerConnection()) {
+            reject(conn, channel, "Too many channels: a connection may be subscribed to at most "
+                    + cfg.maxChannelsPerConnection(), 403);
+            return null;
+        }
         // registered before the store decides, so nothing published after the decision can miss it
         Subscription sub = fanout.add(conn.session(), channel, userId);
         boolean readCache = cfg.enableCacheChannels() && ChannelType.isCache(channel);
@@ -169,6 +179,19 @@ public final class ChannelService {
                     + " members", 403);
             return;
         }
+        byte[] succeeded;
+        try {
+            succeeded = Messages.subscriptionSucceeded(channel,
+                    joined.roster() != null ? Messages.presenceData(joined.roster()) : "{}");
+        } catch (RuntimeException e) {
+            // our bug, as input is checked: undo the join rather than leave a member half-joined
+            log.error("{}: cannot build the reply to a subscribe to {}: {}", conn, LogText.of(channel), e.toString(),
+                    e);
+            fanout.remove(sub);
+            store.leave(conn.app(), channel, conn.socketId(), userId);
+            reject(conn, channel, "Internal server error while subscribing", 500);
+            return;
+        }
         conn.subscriptions().put(channel, sub);
         if (ChannelType.of(channel).requiresAuth()) {
             conn.markAuthorized();
@@ -176,8 +199,7 @@ public final class ChannelService {
         if (userId != null && conn.addPresenceUser(userId)) {
             registry.addIdentity(userId, conn);
         }
-        conn.send(Messages.subscriptionSucceeded(channel,
-                joined.roster() != null ? Messages.presenceData(joined.roster()) : "{}"));
+        conn.send(succeeded);
         if (readCache) {
             if (joined.cached() != null) {
                 conn.send(joined.cached().message());
@@ -193,15 +215,34 @@ public final class ChannelService {
     }
 
     private static void storeFailed(Connection conn, String channel, Throwable failure) {
-        log.warn("{}: subscribe to {} failed: {}", conn, channel, failure.toString());
+        if (conn.mayLog(System.currentTimeMillis())) {
+            log.warn("{}: subscribe to {} failed: {}", conn, LogText.of(channel), failure.toString());
+        }
         reject(conn, channel, "The server could not record the subscription; try again", 503);
+    }
+
+    /** A page may resubscribe all its channels at once: at least one second's worth, up to the channel cap. */
+    private static int subscribeBurst(AppConfig cfg) {
+        return Math.max(cfg.maxChannelsPerConnection(), cfg.maxSubscriptionsPerSecond());
+    }
+
+    /** Over max_subscriptions_per_second: refused like Pusher refuses a client event over its rate (4301). */
+    private static void rateLimited(Connection conn, String channel, AppConfig cfg) {
+        String message = "Too many subscribe requests: at most " + cfg.maxSubscriptionsPerSecond()
+                + " per second (after a burst of " + subscribeBurst(cfg) + ")";
+        conn.send(Messages.error(message, ErrorCodes.CLIENT_EVENT_RATE_LIMIT, channel));
+        if (ChannelType.of(channel) != ChannelType.ENCRYPTED) {
+            conn.send(Messages.subscriptionError(channel, "SubscriptionError", message, 429));
+        }
     }
 
     /** Fills {@code out} with user id and user_info JSON (or null); returns a problem text or null. */
     private static String parseMember(String channelData, AppConfig cfg, String[] out) {
         JsonNode cd;
         try {
-            cd = Json.MAPPER.readTree(channelData);
+            cd = Json.parse(channelData);
+        } catch (Json.MalformedText e) {
+            return "channel_data: " + e.getMessage();
         } catch (IOException e) {
             return "channel_data is not valid JSON";
         }
@@ -255,6 +296,12 @@ public final class ChannelService {
         if (channel == null) {
             conn.send(Messages.error("Invalid pusher:unsubscribe: data must be an object with a 'channel' string",
                     null));
+            return null;
+        }
+        AppConfig cfg = conn.app().config();
+        if (!conn.trySubscribe(System.nanoTime(), cfg.maxSubscriptionsPerSecond(), subscribeBurst(cfg))) {
+            conn.send(Messages.error("Too many unsubscribe requests: at most " + cfg.maxSubscriptionsPerSecond()
+                    + " per second", ErrorCodes.CLIENT_EVENT_RATE_LIMIT, channel));
             return null;
         }
         Subscription sub = conn.subscriptions().remove(channel);

@@ -8,6 +8,7 @@ import dev.pushserver.event.ChannelEvent.SubscriptionCountChanged;
 import dev.pushserver.event.ChannelEventListener;
 import dev.pushserver.event.EventType;
 import dev.pushserver.protocol.Messages;
+import dev.pushserver.session.Guarded;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -55,12 +56,12 @@ public final class SubscriptionCounts implements ChannelEventListener {
         if (delay == 0) {
             send(app, channel, c.count());
         } else if (delay > 0) {
-            timer.schedule(() -> {
+            timer.schedule(Guarded.task("delayed subscription_count", () -> {
                 int latest = t.sent(System.nanoTime());
                 if (map.get(channel) == t) {
                     send(app, channel, latest);
                 }
-            }, delay, TimeUnit.NANOSECONDS);
+            }), delay, TimeUnit.NANOSECONDS);
         }
     }
 

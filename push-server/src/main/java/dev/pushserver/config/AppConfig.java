@@ -9,6 +9,11 @@ package dev.pushserver.config;
  * @param requireAuthorization      connections must sign in (or subscribe to a private or presence channel) within
  *                                  {@code authorizationTimeout} seconds, else they are closed with 4009
  * @param cacheTtl                  seconds a cache channel keeps its last event
+ * @param maxChannelsPerConnection  channels one connection may be subscribed to at once
+ * @param maxMessagesPerSecond      WebSocket frames a connection may send per second
+ * @param maxSubscriptionsPerSecond subscribe / unsubscribe requests per connection per second, after a burst of up
+ *                                  to {@code maxChannelsPerConnection} (at least one second's worth)
+ * @param maxChannelsPerQuery       channels a {@code GET /channels} answer may list
  */
 public record AppConfig(
         String id,
@@ -32,5 +37,9 @@ public record AppConfig(
         int maxWatchlistSize,
         boolean enableSubscriptionCount,
         boolean enableCacheChannels,
-        int cacheTtl) {
+        int cacheTtl,
+        int maxChannelsPerConnection,
+        int maxMessagesPerSecond,
+        int maxSubscriptionsPerSecond,
+        int maxChannelsPerQuery) {
 }

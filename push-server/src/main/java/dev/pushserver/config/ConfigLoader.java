@@ -35,7 +35,9 @@ public final class ConfigLoader {
 
     /** Server-level keys, in the order the README documents them. */
     static final List<String> SERVER_KEYS = List.of("host", "port", "api_port", "activity_timeout", "pong_timeout",
-            "max_frame_size", "max_request_body_size", "max_outbound_buffer", "shutdown_grace_period", "event_loop_threads", "apps");
+            "max_frame_size", "max_request_body_size", "max_outbound_buffer", "shutdown_grace_period",
+            "event_loop_threads", "max_connections", "max_connections_per_ip", "max_new_connections_per_ip_per_second",
+            "http_header_timeout", "http_body_timeout", "http_idle_timeout", "max_concurrent_request_bodies", "apps");
 
     /** Per-app keys. */
     static final List<String> APP_KEYS = List.of("id", "key", "secret", "enabled", "enable_client_messages",
@@ -43,7 +45,8 @@ public final class ConfigLoader {
             "max_event_payload", "max_channels_per_trigger", "max_events_per_batch", "max_channel_name_length",
             "max_event_name_length", "enable_user_authentication", "require_authorization", "authorization_timeout",
             "enable_watchlist_events", "max_watchlist_size", "enable_subscription_count", "enable_cache_channels",
-            "cache_ttl");
+            "cache_ttl", "max_channels_per_connection", "max_messages_per_second", "max_subscriptions_per_second",
+            "max_channels_per_query");
 
     /**
      * The app a server runs when no app is configured at all (not in a file, not in the environment): well-known
@@ -194,6 +197,14 @@ public final class ConfigLoader {
         int maxOutbound = r.integer("max_outbound_buffer", 64 * 1024, 1024 * 1024 * 1024);
         int grace = r.integer("shutdown_grace_period", 0, 3_600);
         int threads = r.integer("event_loop_threads", 0, 1024);
+        ServerConfig.NetworkLimits network = new ServerConfig.NetworkLimits(
+                r.integer("max_connections", 0, 10_000_000),
+                r.integer("max_connections_per_ip", 0, 10_000_000),
+                r.integer("max_new_connections_per_ip_per_second", 0, 10_000_000),
+                r.integer("http_header_timeout", 1, 3_600),
+                r.integer("http_body_timeout", 1, 3_600),
+                r.integer("http_idle_timeout", 1, 86_400),
+                r.integer("max_concurrent_request_bodies", 1, 1_000_000));
 
         JsonNode appsNode = tree.get("apps");
         boolean devApp = appsNode == null || appsNode.isNull();
@@ -238,7 +249,11 @@ public final class ConfigLoader {
                     a.integer("max_watchlist_size", 100, 0, 100_000),
                     a.bool("enable_subscription_count", false),
                     a.bool("enable_cache_channels", true),
-                    a.integer("cache_ttl", 1800, 1, 7 * 86_400));
+                    a.integer("cache_ttl", 1800, 1, 7 * 86_400),
+                    a.integer("max_channels_per_connection", 200, 1, 1_000_000),
+                    a.integer("max_messages_per_second", 300, 1, 1_000_000),
+                    a.integer("max_subscriptions_per_second", 100, 1, 1_000_000),
+                    a.integer("max_channels_per_query", 10_000, 1, 10_000_000));
             if (!ids.add(cfg.id())) {
                 throw new ConfigException("config key " + path + "id: '" + cfg.id() + "' is used by two apps");
             }
@@ -248,7 +263,7 @@ public final class ConfigLoader {
             apps.add(cfg);
         }
         return new ServerConfig(host, port, apiPort, activity, pong, maxFrame, maxBody, maxOutbound, grace, threads,
-                apps, devApp);
+                network, apps, devApp);
     }
 
     private static void rejectUnknown(ObjectNode node, List<String> known, String path) {

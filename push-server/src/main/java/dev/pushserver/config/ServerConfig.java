@@ -8,6 +8,7 @@ import java.util.List;
  * @param apiPort            0 serves the HTTP API on {@code port} next to the WebSocket endpoint
  * @param maxOutboundBuffer  unsent bytes a connection may accumulate before it is closed as a slow consumer
  * @param eventLoopThreads   0 means one per available core
+ * @param network            limits on connections and on requests before they are trusted
  * @param devApp             no app was configured: {@code apps} holds only the built-in dev app
  */
 public record ServerConfig(
@@ -21,6 +22,7 @@ public record ServerConfig(
         int maxOutboundBuffer,
         int shutdownGraceSeconds,
         int eventLoopThreads,
+        NetworkLimits network,
         List<AppConfig> apps,
         boolean devApp) {
 
@@ -30,5 +32,26 @@ public record ServerConfig(
 
     public boolean separateApiPort() {
         return apiPort != 0 && apiPort != port;
+    }
+
+    /**
+     * What a client must respect before the server trusts it, and how many connections it may hold.
+     *
+     * @param maxConnections                 open TCP connections of the server; 0 = the open-file limit minus a spare
+     * @param maxConnectionsPerIp            open TCP connections per client address; 0 = unlimited
+     * @param maxNewConnectionsPerIpPerSecond new TCP connections per client address per second; 0 = unlimited
+     * @param httpHeaderTimeoutSeconds       time to send a complete request head on a new connection
+     * @param httpBodyTimeoutSeconds         time to send a request body once its head has arrived
+     * @param httpIdleTimeoutSeconds         time a keep-alive HTTP connection may stay idle between requests
+     * @param maxConcurrentRequestBodies     request bodies being received at once, server-wide
+     */
+    public record NetworkLimits(
+            int maxConnections,
+            int maxConnectionsPerIp,
+            int maxNewConnectionsPerIpPerSecond,
+            int httpHeaderTimeoutSeconds,
+            int httpBodyTimeoutSeconds,
+            int httpIdleTimeoutSeconds,
+            int maxConcurrentRequestBodies) {
     }
 }

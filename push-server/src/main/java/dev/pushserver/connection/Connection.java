@@ -45,6 +45,12 @@ public final class Connection {
 
     private long rateWindowStart;
     private int rateWindowCount;
+    private long messageWindowStart;
+    private int messageWindowCount;
+    /** subscribe / unsubscribe tokens (a bucket of up to max_channels_per_connection), and when it was refilled */
+    private double subscribeTokens = -1;
+    private long subscribeRefilled;
+    private long loggedAt;
 
     /** requests waiting behind a pending one; created on first need (most connections never wait) */
     private ArrayDeque<Supplier<CompletionStage<?>>> waiting;
@@ -154,6 +160,50 @@ public final class Connection {
             rateWindowCount = 0;
         }
         return ++rateWindowCount <= perSecond;
+    }
+
+    /** What the message limit says about one more message from the client. */
+    public enum Rate { OK, OVER, ABUSIVE }
+
+    /**
+     * Counts one message (or WebSocket ping) against {@code perSecond}, in a fixed one-second window: over the limit
+     * the message is refused; more than twice the limit in one window is abuse.
+     */
+    public Rate tryMessage(long nowNanos, int perSecond) {
+        if (nowNanos - messageWindowStart >= 1_000_000_000L) {
+            messageWindowStart = nowNanos;
+            messageWindowCount = 0;
+        }
+        int n = ++messageWindowCount;
+        return n <= perSecond ? Rate.OK : n <= 2L * perSecond ? Rate.OVER : Rate.ABUSIVE;
+    }
+
+    /**
+     * Takes a subscribe / unsubscribe token: the bucket holds up to {@code burst} (a page that resubscribes all its
+     * channels at once) and refills at {@code perSecond}; false when it is empty.
+     */
+    public boolean trySubscribe(long nowNanos, int perSecond, int burst) {
+        if (subscribeTokens < 0) {
+            subscribeTokens = burst;
+        } else {
+            subscribeTokens = Math.min(burst,
+                    subscribeTokens + (nowNanos - subscribeRefilled) * perSecond / 1_000_000_000.0);
+        }
+        subscribeRefilled = nowNanos;
+        if (subscribeTokens < 1) {
+            return false;
+        }
+        subscribeTokens -= 1;
+        return true;
+    }
+
+    /** At most one log line per connection per second for what its client causes. */
+    public boolean mayLog(long nowMillis) {
+        if (nowMillis - loggedAt < 1_000) {
+            return false;
+        }
+        loggedAt = nowMillis;
+        return true;
     }
 
     // ---- identities -----------------------------------------------------------------------------------------

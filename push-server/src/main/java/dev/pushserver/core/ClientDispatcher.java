@@ -6,7 +6,9 @@ import dev.pushserver.connection.Connection;
 import dev.pushserver.connection.ConnectionRegistry;
 import dev.pushserver.protocol.ClientMessage;
 import dev.pushserver.protocol.ErrorCodes;
+import dev.pushserver.protocol.LogText;
 import dev.pushserver.protocol.Messages;
+import dev.pushserver.session.Guarded;
 import dev.pushserver.session.OnLoop;
 import dev.pushserver.session.Session;
 import dev.pushserver.user.UserService;
@@ -58,29 +60,61 @@ public final class ClientDispatcher {
         session.send(Messages.connectionEstablished(session.socketId(), activityTimeoutSeconds));
         if (cfg.requireAuthorization()) {
             int timeout = cfg.authorizationTimeout();
-            session.executor().schedule(() -> {
+            session.executor().schedule(Guarded.task("authorization timeout", () -> {
                 if (session.isOpen() && !c.isAuthorized()) {
                     session.close(ErrorCodes.UNAUTHORIZED, "Connection not authorized within " + timeout
                             + " seconds: sign in or subscribe to a private or presence channel");
                 }
-            }, timeout, TimeUnit.SECONDS);
+            }), timeout, TimeUnit.SECONDS);
         }
         return c;
     }
 
     /** One text message from the client. */
     public void message(Connection c, byte[] json) {
+        if (!admit(c)) {
+            c.send(Messages.error("Too many messages: at most " + c.app().config().maxMessagesPerSecond()
+                    + " per second; this one was dropped", ErrorCodes.CLIENT_EVENT_RATE_LIMIT));
+            return;
+        }
         ClientMessage msg = ClientMessage.parse(json);
         c.inOrder(() -> handle(c, msg));
+    }
+
+    /**
+     * Counts a frame the transport handles itself (a WebSocket ping) against the message limit; false when it is
+     * over the limit and must be ignored.
+     */
+    public boolean frame(Connection c) {
+        return admit(c);
+    }
+
+    /** The message limit: over it a message is refused; a client that keeps sending at twice the rate is closed. */
+    private static boolean admit(Connection c) {
+        switch (c.tryMessage(System.nanoTime(), c.app().config().maxMessagesPerSecond())) {
+            case OK -> {
+                return true;
+            }
+            case OVER -> {
+                return false;
+            }
+            default -> {
+                c.session().close(ErrorCodes.OVER_CAPACITY, "Too many messages: more than twice the limit of "
+                        + c.app().config().maxMessagesPerSecond() + " per second; reconnect later");
+                return false;
+            }
+        }
     }
 
     private CompletionStage<?> handle(Connection c, ClientMessage msg) {
         try {
             return dispatch(c, msg);
         } catch (RuntimeException e) {
-            // a bug must not take the connection down with it
-            log.error("{}: failed to handle {}: {}", c, msg.event(), e.toString(), e);
-            c.send(Messages.error("Internal server error while handling " + msg.event(), null));
+            // our bug: it must not take the connection down with it, nor flood the log
+            if (c.mayLog(System.currentTimeMillis())) {
+                log.error("{}: failed to handle {}: {}", c, LogText.of(msg.event()), e.toString(), e);
+            }
+            c.send(Messages.error("Internal server error while handling this message", null));
             return null;
         }
     }

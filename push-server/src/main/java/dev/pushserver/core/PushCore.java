@@ -12,11 +12,14 @@ import dev.pushserver.connection.ConnectionRegistry;
 import dev.pushserver.event.EventStream;
 import dev.pushserver.fanout.LocalFanout;
 import dev.pushserver.session.Frame;
+import dev.pushserver.session.Guarded;
 import dev.pushserver.store.MembershipStore;
 import dev.pushserver.user.UserService;
 import dev.pushserver.user.Watchers;
 import dev.pushserver.user.WatchlistEvents;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +40,7 @@ public final class PushCore implements AutoCloseable {
     private final ClientDispatcher dispatcher;
     private final ApiHandler api;
     private final ScheduledFuture<?> eviction;
+    private final ExecutorService queries;
 
     /**
      * @param loops   the event loops sessions run on, in the order of their {@code Session.loop()} index; the first
@@ -56,12 +60,18 @@ public final class PushCore implements AutoCloseable {
         ChannelService channels = new ChannelService(store, fanout, publisher, events, registry);
         UserService users = new UserService(store, fanout, registry, watchers);
         this.dispatcher = new ClientDispatcher(config.activityTimeoutSeconds(), registry, channels, users);
-        this.api = new ApiHandler(apps, store, publisher, events, users);
+        this.queries = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "api-queries");
+            t.setDaemon(true);
+            return t;
+        });
+        this.api = new ApiHandler(apps, store, publisher, events, users, queries);
         ScheduledExecutorService timer = loops.get(0);
         events.listen(new MemberEvents(publisher));
         events.listen(new SubscriptionCounts(publisher, timer));
         events.listen(new WatchlistEvents(watchers));
-        this.eviction = timer.scheduleAtFixedRate(store::evictExpired, 1, 1, TimeUnit.MINUTES);
+        this.eviction = timer.scheduleAtFixedRate(Guarded.task("cache eviction", store::evictExpired), 1, 1,
+                TimeUnit.MINUTES);
     }
 
     public AppRegistry apps() {
@@ -92,6 +102,7 @@ public final class PushCore implements AutoCloseable {
     @Override
     public void close() {
         eviction.cancel(false);
+        queries.shutdownNow();
         broker.close();
     }
 }

@@ -25,7 +25,9 @@ public final class ClientMessage {
     public static ClientMessage parse(byte[] utf8) {
         JsonNode root;
         try {
-            root = Json.MAPPER.readTree(utf8);
+            root = Json.parse(utf8);
+        } catch (Json.MalformedText e) {
+            return invalid("Invalid message: " + e.getMessage());
         } catch (JsonProcessingException e) {
             return invalid("Invalid message: not valid JSON (" + e.getOriginalMessage() + ")");
         } catch (IOException e) {
@@ -77,7 +79,7 @@ public final class ClientMessage {
         }
         if (data.isTextual()) {
             try {
-                JsonNode parsed = Json.MAPPER.readTree(data.asText());
+                JsonNode parsed = Json.parse(data.asText());
                 return parsed != null && parsed.isObject() ? parsed : null;
             } catch (IOException e) {
                 return null;

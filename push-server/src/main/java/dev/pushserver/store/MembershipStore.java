@@ -33,8 +33,11 @@ public interface MembershipStore {
     /** Counts of one channel (zero when it is not occupied). */
     CompletionStage<ChannelCounts> channel(App app, String channel);
 
-    /** Occupied channels whose name starts with {@code prefix} (every one when null), with their counts. */
-    CompletionStage<Map<String, ChannelCounts>> channels(App app, String prefix);
+    /**
+     * Occupied channels whose name starts with {@code prefix} (every one when null), with their counts; at most
+     * {@code limit} of them (a caller that asks for one more than it will list learns that there are too many).
+     */
+    CompletionStage<Map<String, ChannelCounts>> channels(App app, String prefix, int limit);
 
     /** Presence members of a channel: user id to user_info JSON (null when none), in join order. */
     CompletionStage<Map<String, String>> members(App app, String channel);

@@ -223,9 +223,12 @@ public final class MemoryStore implements MembershipStore {
     }
 
     @Override
-    public CompletionStage<Map<String, ChannelCounts>> channels(App app, String prefix) {
+    public CompletionStage<Map<String, ChannelCounts>> channels(App app, String prefix, int limit) {
         Map<String, ChannelCounts> out = new LinkedHashMap<>();
         for (Channel c : apps.get(app).channels.values()) {
+            if (out.size() >= limit) {
+                break;
+            }
             if (prefix == null || c.name.startsWith(prefix)) {
                 ChannelCounts counts = counts(c);
                 if (counts.occupied()) {

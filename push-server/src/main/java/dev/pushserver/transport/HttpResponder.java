@@ -10,7 +10,9 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * Answers the HTTP requests of one connection in the order they arrived (HTTP/1.1 pipelining), although their
- * answers may complete out of order. While too many answers are pending, the connection stops reading. Loop-confined.
+ * answers may complete out of order. The connection stops reading while too many answers are pending or while the
+ * client does not read what was sent (more than {@code max_outbound_buffer} unsent); a client that is still not
+ * reading when its next answer is due is disconnected. Loop-confined.
  */
 final class HttpResponder {
 
@@ -39,9 +41,7 @@ final class HttpResponder {
             return;
         }
         queue.add(new Pending(f, keepAlive));
-        if (queue.size() >= MAX_PENDING) {
-            ctx.channel().config().setAutoRead(false);
-        }
+        updateReading();
         if (!f.isDone()) {
             f.whenComplete((r, e) -> {
                 if (ctx.executor().inEventLoop()) {
@@ -60,8 +60,18 @@ final class HttpResponder {
             Pending p = queue.poll();
             write(p.response, p.keepAlive);
         }
-        if (queue.size() < MAX_PENDING && !closed && !ctx.channel().config().isAutoRead()) {
-            ctx.channel().config().setAutoRead(true);
+        updateReading();
+    }
+
+    /** The socket took (or stopped taking) what was written. */
+    void writabilityChanged() {
+        updateReading();
+    }
+
+    private void updateReading() {
+        boolean read = !closed && queue.size() < MAX_PENDING && ctx.channel().isWritable();
+        if (ctx.channel().config().isAutoRead() != read) {
+            ctx.channel().config().setAutoRead(read);
         }
     }
 
@@ -75,6 +85,13 @@ final class HttpResponder {
         }
         if (closed) {
             r.release();
+            return;
+        }
+        if (!ctx.channel().isWritable()) {
+            // the client has not read the earlier answers: it does not get more to leave unread
+            r.release();
+            closed = true;
+            ctx.close();
             return;
         }
         HttpResponses.send(ctx, r, keepAlive);

@@ -6,7 +6,7 @@ import dev.pushserver.api.ApiResponse;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandler;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 
@@ -62,7 +61,14 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         if (webSockets && isUpgrade(req)) {
-            upgrade(ctx, req);
+            upgrade(ctx, req); // over its address's quota, it is told so after the upgrade (4100)
+            return;
+        }
+        if (Boolean.TRUE.equals(ctx.channel().attr(ConnectionGuard.OVER_QUOTA).get())) {
+            FullHttpResponse tooMany = HttpResponses.json(HttpResponseStatus.TOO_MANY_REQUESTS,
+                    ApiError.body("Too many connections from your address (max_connections_per_ip)"));
+            tooMany.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+            responder.respond(tooMany, false);
             return;
         }
         String path;
@@ -90,8 +96,8 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                     ? ApiError.body("Server is shutting down") : HEALTH), keepAlive);
             return;
         }
-        responder.respond(HttpResponses.json(HttpResponseStatus.NOT_FOUND,
-                ApiError.body("Not found: " + path)), keepAlive);
+        // the path is not echoed: a client must not be able to make the server repeat its bytes
+        responder.respond(HttpResponses.json(HttpResponseStatus.NOT_FOUND, ApiError.body("Not found")), keepAlive);
     }
 
     private static FullHttpResponse toHttp(ApiResponse r) {
@@ -135,6 +141,10 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 ctx.close();
                 return;
             }
+            // trust begins: no more HTTP deadlines or body gate (liveness watches the WebSocket)
+            removeIfPresent(p, HttpTimeouts.class);
+            removeIfPresent(p, RequestGate.class);
+            transport.guard().trusted(ctx.channel());
             // text frames must be valid UTF-8 (RFC 6455: close 1007); Netty only adds this in its protocol handler
             p.addLast("ws-utf8", new Utf8FrameValidator(false));
             p.addLast("ws-aggregator", new WebSocketFrameAggregator(maxFrame));
@@ -146,17 +156,14 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     /**
-     * An oversized request (see {@link JsonBodyAggregator}) is answered in its turn. Bytes a client sent right
-     * behind its upgrade request (before reading the 101) reach this handler as raw buffers while the HTTP codec is
-     * being replaced; they are kept and fed to the WebSocket decoder once the
-     * Pusher handler is in place, instead of being dropped.
+     * An early answer (see {@link EarlyAnswer}) is sent in its turn. Bytes a client sent right behind its upgrade
+     * request (before reading the 101) reach this handler as raw buffers while the HTTP codec is being replaced; they
+     * are kept and fed to the WebSocket decoder once the Pusher handler is in place, instead of being dropped.
      */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-        if (msg instanceof OversizedRequest tooBig) {
-            responder.respond(HttpResponses.json(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                    ApiError.body("Request body is larger than the maximum of " + tooBig.max() + " bytes")),
-                    tooBig.keepAlive());
+        if (msg instanceof EarlyAnswer early) {
+            responder.respond(early.response(), early.keepAlive());
             return;
         }
         if (upgrading && msg instanceof ByteBuf bytes) {
@@ -170,18 +177,28 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         super.channelRead(ctx, msg);
     }
 
-    private void replayEarlyFrames(ChannelPipeline p) throws Exception {
+    /**
+     * Feeds the early bytes through the pipeline from its head, as if just read: the WebSocket decoder is now the
+     * first inbound stage, and a bad frame among them reaches exceptionCaught and closes the connection.
+     */
+    private void replayEarlyFrames(ChannelPipeline p) {
         ByteBuf bytes = early;
         early = null;
-        if (bytes == null) {
-            return;
+        if (bytes != null) {
+            p.fireChannelRead(bytes);
         }
-        ChannelHandlerContext decoder = p.context(WebSocketFrameDecoder.class);
-        if (decoder == null) {
-            bytes.release();
-            return;
+    }
+
+    private static void removeIfPresent(ChannelPipeline p, Class<? extends ChannelHandler> type) {
+        if (p.get(type) != null) {
+            p.remove(type);
         }
-        ((ChannelInboundHandler) decoder.handler()).channelRead(decoder, bytes);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        responder.writabilityChanged();
+        super.channelWritabilityChanged(ctx);
     }
 
     @Override

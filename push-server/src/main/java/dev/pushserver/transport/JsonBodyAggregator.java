@@ -5,9 +5,10 @@ import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 
-/** Aggregates request bodies up to the configured size; a larger one is handed on as an {@link OversizedRequest}. */
+/** Aggregates request bodies up to the configured size; a larger one is answered 413 (an {@link EarlyAnswer}). */
 final class JsonBodyAggregator extends HttpObjectAggregator {
 
     private final int max;
@@ -26,6 +27,7 @@ final class JsonBodyAggregator extends HttpObjectAggregator {
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
         boolean keepAlive = oversized instanceof HttpRequest && !(oversized instanceof FullHttpMessage)
                 && HttpUtil.isKeepAlive(oversized);
-        ctx.fireChannelRead(new OversizedRequest(keepAlive, max));
+        ctx.fireChannelRead(EarlyAnswer.of(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                "Request body is larger than the maximum of " + max + " bytes", keepAlive));
     }
 }

@@ -1,5 +1,6 @@
 package dev.pushserver.transport;
 
+import dev.pushserver.session.Guarded;
 import dev.pushserver.protocol.ErrorCodes;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import java.util.ArrayList;
@@ -35,8 +36,8 @@ final class Liveness {
         long periodMs = Math.max(250, Math.min(5_000, Math.min(activityNanos, pongNanos) / 1_000_000 / 4));
         for (int i = 0; i < loops.size(); i++) {
             int index = i;
-            sweeps.add(loops.get(i).scheduleAtFixedRate(() -> sweep(index), periodMs, periodMs,
-                    TimeUnit.MILLISECONDS));
+            Runnable sweep = Guarded.task("liveness sweep", () -> sweep(index));
+            sweeps.add(loops.get(i).scheduleAtFixedRate(sweep, periodMs, periodMs, TimeUnit.MILLISECONDS));
         }
     }
 
@@ -57,18 +58,27 @@ final class Liveness {
     private void sweep(int loop) {
         long now = System.nanoTime();
         for (NettySession c : perLoop.get(loop)) {
-            if (c.isClosing()) {
-                continue;
+            try {
+                check(c, now);
+            } catch (Throwable t) {
+                // one connection's failure must not stop the sweep, now or later
+                Guarded.failed("liveness check of " + c, t);
             }
-            long pinged = c.pingSentNanos();
-            if (pinged != 0) {
-                if (now - pinged > pongNanos) {
-                    c.close(ErrorCodes.PONG_NOT_RECEIVED, "Pong reply not received");
-                }
-            } else if (now - c.lastActivityNanos() > activityNanos) {
-                c.markPingSent(now);
-                c.channel().writeAndFlush(new PingWebSocketFrame(), c.channel().voidPromise());
+        }
+    }
+
+    private void check(NettySession c, long now) {
+        if (c.isClosing()) {
+            return;
+        }
+        long pinged = c.pingSentNanos();
+        if (pinged != 0) {
+            if (now - pinged > pongNanos) {
+                c.close(ErrorCodes.PONG_NOT_RECEIVED, "Pong reply not received");
             }
+        } else if (now - c.lastActivityNanos() > activityNanos) {
+            c.markPingSent(now);
+            c.channel().writeAndFlush(new PingWebSocketFrame(), c.channel().voidPromise());
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.pushserver.transport;
 
+import dev.pushserver.session.Guarded;
 import io.netty.channel.EventLoop;
 import java.util.Arrays;
 
@@ -10,8 +11,13 @@ import java.util.Arrays;
  */
 final class LoopFlusher implements Runnable {
 
+    /** A connection to flush. */
+    interface Target {
+        void flush();
+    }
+
     private final EventLoop loop;
-    private NettySession[] pending = new NettySession[256];
+    private Target[] pending = new Target[256];
     private int size;
     private boolean scheduled;
 
@@ -20,7 +26,7 @@ final class LoopFlusher implements Runnable {
     }
 
     /** Marks a session for the next flush (once per turn: the session keeps track); call on this loop only. */
-    void mark(NettySession c) {
+    void mark(Target c) {
         if (size == pending.length) {
             pending = Arrays.copyOf(pending, size * 2);
         }
@@ -37,12 +43,17 @@ final class LoopFlusher implements Runnable {
         int n = size;
         size = 0;
         for (int i = 0; i < n; i++) {
-            NettySession c = pending[i];
+            Target c = pending[i];
             pending[i] = null;
-            c.flush();
+            try {
+                c.flush();
+            } catch (Throwable t) {
+                // one connection's failure must not leave the others unflushed, now or later
+                Guarded.failed("flushing " + c, t);
+            }
         }
         if (pending.length > 4096 && n < pending.length / 8) {
-            pending = new NettySession[256];
+            pending = new Target[256];
         }
     }
 }

@@ -5,10 +5,12 @@ import dev.pushserver.protocol.ErrorCodes;
 import dev.pushserver.protocol.Messages;
 import dev.pushserver.session.Frame;
 import dev.pushserver.session.Session;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -19,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * A WebSocket connection as the core sees it. All mutable state is confined to the channel's event loop; calls from
  * other threads are handed to it.
  */
-final class NettySession implements Session {
+final class NettySession implements Session, LoopFlusher.Target {
 
     private static final Logger log = LoggerFactory.getLogger(NettySession.class);
 
@@ -123,6 +125,32 @@ final class NettySession implements Session {
     private void sendNow(byte[] message) {
         if (!closing) {
             channel.writeAndFlush(Frames.text(channel.alloc(), message), channel.voidPromise());
+            closeIfOverLimit();
+        }
+    }
+
+    /** Answers a WebSocket ping frame (takes ownership of {@code content}). On the loop. */
+    void pong(ByteBuf content) {
+        if (closing) {
+            content.release();
+            return;
+        }
+        channel.writeAndFlush(new PongWebSocketFrame(content), channel.voidPromise());
+        closeIfOverLimit();
+    }
+
+    /**
+     * The outbound limit, applied after every write (replies, errors, pongs, fan-out): a client with more than
+     * max_outbound_buffer (the write-buffer high-water mark) unsent does not read what it is sent, and is closed
+     * with 4100 (it reconnects after a back-off) instead of the server buffering without bound.
+     */
+    private void closeIfOverLimit() {
+        if (!channel.isWritable() && !closing && channel.isActive()) {
+            slowConsumerCloses.increment();
+            log.debug("{}: closing slow consumer ({} bytes unsent)", this,
+                    channel.unsafe().outboundBuffer() == null ? 0
+                            : channel.unsafe().outboundBuffer().totalPendingWriteBytes());
+            closeNow(ErrorCodes.OVER_CAPACITY, "Connection too slow to receive its messages; reconnect");
         }
     }
 
@@ -146,16 +174,11 @@ final class NettySession implements Session {
      * resubscribes) rather than the server buffering without bound. Checked after the flush, so a burst written in
      * one loop turn to a client that keeps up is not mistaken for a slow one.
      */
-    void flush() {
+    @Override
+    public void flush() {
         flushPending = false;
         out.flush();
-        if (!channel.isWritable() && !closing && channel.isActive()) {
-            slowConsumerCloses.increment();
-            log.debug("{}: closing slow consumer ({} bytes unsent)", this,
-                    channel.unsafe().outboundBuffer() == null ? 0
-                            : channel.unsafe().outboundBuffer().totalPendingWriteBytes());
-            closeNow(ErrorCodes.OVER_CAPACITY, "Connection too slow to receive its messages; reconnect");
-        }
+        closeIfOverLimit();
     }
 
     @Override

@@ -12,7 +12,6 @@ import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.io.IOException;
@@ -50,6 +49,10 @@ final class PusherWebSocketHandler extends SimpleChannelInboundHandler<WebSocket
         }
         if (server.isStopping()) {
             reject(ctx, ErrorCodes.RECONNECT_IMMEDIATELY, "Server is shutting down; reconnect");
+            return;
+        }
+        if (Boolean.TRUE.equals(ctx.channel().attr(ConnectionGuard.OVER_QUOTA).get())) {
+            reject(ctx, ErrorCodes.OVER_CAPACITY, "Too many connections from your address; reconnect later");
             return;
         }
         App app = request.app();
@@ -95,11 +98,20 @@ final class PusherWebSocketHandler extends SimpleChannelInboundHandler<WebSocket
         if (frame instanceof TextWebSocketFrame text) {
             server.dispatcher().message(conn, ByteBufUtil.getBytes(text.content()));
         } else if (frame instanceof PingWebSocketFrame ping) {
-            ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()), ctx.voidPromise());
-        } else if (frame instanceof BinaryWebSocketFrame) {
+            if (server.dispatcher().frame(conn)) { // pings count against the message limit too
+                s.pong(ping.content().retain());
+            }
+        } else if (frame instanceof BinaryWebSocketFrame && server.dispatcher().frame(conn)) {
             s.send(Messages.error("Binary frames are not supported: send JSON text frames", null));
         }
         // pong frames only count as activity
+    }
+
+    /** Stop reading from a client that does not read what it is sent; read again once it has caught up. */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        super.channelWritabilityChanged(ctx);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.pushserver.transport;
 
 import dev.pushserver.config.ServerConfig;
 import dev.pushserver.session.Frame;
+import dev.pushserver.session.Guarded;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -38,6 +39,9 @@ public final class Transport {
     private final Class<? extends ServerChannel> channelClass;
     private final Loops loops;
     private final Liveness liveness;
+    private final ConnectionGuard guard;
+    private final HttpTimeouts.Sweeper httpDeadlines;
+    private final RequestGate.Bodies bodies;
     private final LongAdder slowConsumerCloses = new LongAdder();
     private Channel main;
     private Channel api;
@@ -53,6 +57,9 @@ public final class Transport {
         this.channelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.loops = new Loops(workers);
         this.liveness = new Liveness(loops, config.activityTimeoutSeconds(), config.pongTimeoutSeconds());
+        this.guard = new ConnectionGuard(config.network());
+        this.httpDeadlines = new HttpTimeouts.Sweeper(loops);
+        this.bodies = new RequestGate.Bodies(config.network().maxConcurrentRequestBodies());
         log.debug("transport: {} with {} event loops", epoll ? "epoll" : "nio", threads);
     }
 
@@ -79,6 +86,10 @@ public final class Transport {
         return liveness;
     }
 
+    ConnectionGuard guard() {
+        return guard;
+    }
+
     LongAdder slowConsumerCounter() {
         return slowConsumerCloses;
     }
@@ -91,6 +102,16 @@ public final class Transport {
             api = listen(server, config.apiPort(), false, true);
         }
         liveness.start();
+        httpDeadlines.start();
+        loops.get(0).scheduleAtFixedRate(Guarded.task("connection guard sweep", guard::sweep), 5, 5,
+                TimeUnit.SECONDS);
+        log.info("accepting at most {} connections (max_connections{})", guard.maxConnections(),
+                config.network().maxConnections() > 0 ? "" : ": the open-file limit minus a spare");
+    }
+
+    /** Connections closed at accept (server full, or an address over its rate). */
+    public long refusedConnections() {
+        return guard.refused();
     }
 
     private Channel listen(ServerContext server, int port, boolean webSockets, boolean httpApi)
@@ -105,8 +126,13 @@ public final class Transport {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (!guard.admit(ch)) {
+                            return;
+                        }
                         ch.pipeline()
                                 .addLast("http", new HttpServerCodec(4096, 16 * 1024, 16 * 1024))
+                                .addLast("timeouts", new HttpTimeouts(config.network(), httpDeadlines))
+                                .addLast("gate", new RequestGate(server, bodies, httpApi))
                                 .addLast("aggregator", new JsonBodyAggregator(config.maxRequestBodySize()))
                                 .addLast("router", new HttpRouter(server, Transport.this, webSockets, httpApi));
                     }
@@ -138,6 +164,7 @@ public final class Transport {
 
     public void shutdown() {
         liveness.stop();
+        httpDeadlines.stop();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }

@@ -71,7 +71,10 @@ public final class UserService {
         }
         JsonNode user;
         try {
-            user = Json.MAPPER.readTree(userData);
+            user = Json.parse(userData);
+        } catch (Json.MalformedText e) {
+            conn.send(Messages.error("Invalid user_data: " + e.getMessage(), null));
+            return null;
         } catch (IOException e) {
             user = null;
         }
@@ -125,27 +128,35 @@ public final class UserService {
         List<String> previousWatchlist = conn.watchlist();
         List<String> watchlist = List.copyOf(watch);
         conn.signIn(userId, infoJson, watchlist);
-        conn.send(Messages.signinSuccess(userData));
-        if (offered > watchlist.size()) {
-            conn.send(Messages.error("Watchlist limit exceeded: only the first " + cfg.maxWatchlistSize()
-                    + " user ids are watched", ErrorCodes.WATCHLIST_LIMIT));
-        }
+        boolean cut = offered > watchlist.size();
         if (again) {
             // the same user again: only the watchlist may change
+            signedIn(conn, userData, cut);
             return watch(conn, previousWatchlist, watchlist);
         }
         registry.addIdentity(userId, conn);
-        // server-to-user events reach every connection signed in as the user, whether it subscribes or not
-        Subscription userChannel = fanout.add(conn.session(), ChannelType.SERVER_TO_USER_PREFIX + userId, null);
-        fanout.activate(userChannel, 0);
-        conn.userChannel(userChannel);
-        // online before this connection watches anyone, so that watching yourself does not say online twice
+        // recorded before the client is told: whoever it tells next already sees the user online
         return OnLoop.then(store.signIn(app, userId, conn.socketId()), conn.session(), (first, failure) -> {
-            if (failure != null) {
+            if (failure != null && conn.mayLog(System.currentTimeMillis())) {
                 log.warn("{}: recording the signin of user {} failed: {}", conn, userId, failure.toString());
             }
+            signedIn(conn, userData, cut);
+            // server-to-user events reach every connection signed in as the user, whether it subscribes or not
+            Subscription userChannel = fanout.add(conn.session(), ChannelType.SERVER_TO_USER_PREFIX + userId, null);
+            fanout.activate(userChannel, 0);
+            conn.userChannel(userChannel);
+            // this connection's watches come after it is online, so that watching yourself says online once
             return watch(conn, previousWatchlist, watchlist);
         });
+    }
+
+    private static void signedIn(Connection conn, String userData, boolean watchlistCut) {
+        conn.send(Messages.signinSuccess(userData));
+        if (watchlistCut) {
+            int max = conn.app().config().maxWatchlistSize();
+            conn.send(Messages.error("Watchlist limit exceeded: only the first " + max + " user ids are watched",
+                    ErrorCodes.WATCHLIST_LIMIT));
+        }
     }
 
     /** Replaces the connection's watches, then tells it who of its watchlist is online now. */

@@ -65,9 +65,10 @@ class ApiErrorsTest extends SubscribedChannelFixture {
     void unknownAppIdIs404() throws Exception {
         SignedRequest.Response r = SignedRequest.post(port(), "/apps/no-such-app/events",
                 single("x", channel, "d").toString()).send();
-        assertError(r, 404, "no-such-app");
+        assertError(r, 404, "Unknown app id");
+        assertThat(r.body()).as("the request path is not echoed").doesNotContain("no-such-app");
         assertNothing();
-        assertError(SignedRequest.get(port(), "/apps/no-such-app/channels").send(), 404, "no-such-app");
+        assertError(SignedRequest.get(port(), "/apps/no-such-app/channels").send(), 404, "Unknown app id");
     }
 
     @Test

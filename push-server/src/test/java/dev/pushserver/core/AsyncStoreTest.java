@@ -154,6 +154,22 @@ class AsyncStoreTest {
         a.expect("pusher_internal:subscription_succeeded", "news");
     }
 
+    /** Whoever a client tells after its signin_success must already find it online (WatchlistTest raced on this). */
+    @Test
+    void signinSuccessIsSentOnlyOnceTheStoreHasTheUserOnline() {
+        Client b = h.connect(0);
+        h.store.mode(Mode.DECIDE_LATER);
+        b.signin("{\"id\":\"B\"}");
+        assertThat(b.unread()).as("not told before the store has it").isEmpty();
+        release();
+        b.expect("pusher:signin_success");
+        h.store.mode(Mode.PASS);
+        assertThat(h.core.store().online(h.app("app-1"), List.of("B")).toCompletableFuture().join())
+                .containsExactly("B");
+        h.api("POST", "/events", "{\"name\":\"hi\",\"channel\":\"#server-to-user-B\",\"data\":\"x\"}");
+        assertThat(b.expect("hi", "#server-to-user-B").get("data").asText()).isEqualTo("x");
+    }
+
     @Test
     void apiAnswersWaitForTheStore() {
         Client a = h.connect(0);

@@ -131,8 +131,8 @@ public final class DeferredStore implements MembershipStore {
     }
 
     @Override
-    public CompletionStage<Map<String, ChannelCounts>> channels(App app, String prefix) {
-        return call(() -> store.channels(app, prefix));
+    public CompletionStage<Map<String, ChannelCounts>> channels(App app, String prefix, int limit) {
+        return call(() -> store.channels(app, prefix, limit));
     }
 
     @Override

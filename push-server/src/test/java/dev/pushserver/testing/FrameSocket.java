@@ -88,8 +88,11 @@ public final class FrameSocket implements AutoCloseable {
         return fs;
     }
 
-    /** Reads the HTTP response head byte by byte (so no frame bytes are consumed); returns the status line. */
-    private static String readHeaders(InputStream in) throws IOException {
+    /**
+     * Reads an HTTP response head byte by byte up to the empty line (so no frame bytes are consumed); returns the
+     * status line, or "EOF" when the stream ended first.
+     */
+    public static String readHeaders(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;
         byte[] end = {'\r', '\n', '\r', '\n'};

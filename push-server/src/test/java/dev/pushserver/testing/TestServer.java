@@ -93,9 +93,15 @@ public final class TestServer
         return start(DEFAULT_APPS);
     }
 
+    /**
+     * Every test client connects from 127.0.0.1, often a hundred at once: the per-address connection limits are
+     * lifted unless the test's YAML sets them (a later key wins). The hardening tests set their own.
+     */
+    static final String ONE_ADDRESS = "max_connections_per_ip: 0\nmax_new_connections_per_ip_per_second: 0\n";
+
     /** Starts with this YAML merged over the embedded defaults; host and port are forced to 127.0.0.1:0. */
     public static TestServer start(String yaml) {
-        ServerConfig cfg = ConfigLoader.fromYaml(yaml + "\nhost: 127.0.0.1\nport: 0\n", Map.of());
+        ServerConfig cfg = ConfigLoader.fromYaml(ONE_ADDRESS + yaml + "\nhost: 127.0.0.1\nport: 0\n", Map.of());
         try {
             return new TestServer(PushServer.start(cfg));
         } catch (InterruptedException e) {
