@@ -12,6 +12,8 @@
 //   COMPAT_RESTART=1   run the graceful-restart check: the program prints the line "@@compat:restart-server" and
 //                      expects whoever runs it to stop the server gracefully and start it again on the same port
 //   COMPAT_SUBSCRIPTION_COUNT=1   the app has enable_subscription_count on: check pusher:subscription_count
+//   COMPAT_WEBHOOK_PORT=n   the app has a webhook to http://127.0.0.1:n/webhook (channel_occupied, member_added):
+//                      receive it here and check it with pusher-http-node's webhook() validation
 //   COMPAT_ONLY=regex  run only the checks whose name matches
 //   COMPAT_DEBUG=1     print pusher-js's own log
 //   COMPAT_STRICT=1    checks marked as a known server bug fail the run too (otherwise they print KNOWN-BUG)
@@ -27,6 +29,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import net from 'node:net';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -45,6 +48,7 @@ const ONLY = env.COMPAT_ONLY ? new RegExp(env.COMPAT_ONLY) : null;
 const DEBUG = env.COMPAT_DEBUG === '1';
 const SUBSCRIPTION_COUNT = env.COMPAT_SUBSCRIPTION_COUNT === '1';
 const STRICT = env.COMPAT_STRICT === '1';
+const WEBHOOK_PORT = env.COMPAT_WEBHOOK_PORT ? Number(env.COMPAT_WEBHOOK_PORT) : null;
 
 /** How long one step (a connect, an event) may take. */
 const STEP_MS = 5000;
@@ -362,6 +366,27 @@ async function waitForPort(ms = 15000) {
     if (Date.now() > deadline) throw new Error(`nothing listens on ${HOST}:${PORT}`);
     await sleep(200);
   }
+}
+
+// ---- webhook receiver: what an application's endpoint does with pusher-http-node -------------------------------
+
+/** Every webhook received: the SDK's verdict, its events, and the exact content type. */
+const webhooks = [];
+let webhookServer = null;
+if (WEBHOOK_PORT) {
+  webhookServer = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const rawBody = Buffer.concat(chunks).toString('utf8');
+      const hook = api.webhook({ headers: req.headers, rawBody });
+      webhooks.push({ valid: hook.isValid(), events: hook.isValid() ? hook.getEvents() : [],
+        contentType: req.headers['content-type'], time: hook.isValid() ? hook.getTime() : null });
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  webhookServer.listen(WEBHOOK_PORT, '127.0.0.1');
 }
 
 // ==== the checks ===============================================================================================
@@ -926,6 +951,27 @@ check('subscription count: pusher:subscription_count and channel.subscriptionCou
   b.unsubscribe(name);
   assertEqual((await counts.next()).data, { subscription_count: 1 }, 'after an unsubscribe');
 }, { skip: SUBSCRIPTION_COUNT ? false : 'set COMPAT_SUBSCRIPTION_COUNT=1 when the app has enable_subscription_count' });
+
+// ---- webhooks ----------------------------------------------------------------------------------------------------
+
+check('webhooks: pusher-http-node webhook() accepts the server\'s channel_occupied and member_added', async (ctx) => {
+  const name = uniq('compat-hook');
+  const presence = uniq('presence-compat-hook');
+  const p = await ctx.connected('client', { user: { user_id: 'hook-user' } });
+  await subscribed(p, name);
+  await subscribed(p, presence);
+  const deadline = Date.now() + 10000;
+  const seen = () => webhooks.flatMap((w) => w.events.map((e) => `${e.name} ${e.channel}`));
+  while (!(seen().includes(`channel_occupied ${name}`) && seen().includes(`member_added ${presence}`))) {
+    if (Date.now() > deadline) throw new CheckFailed(`webhooks not received; got ${inspect(seen())}`);
+    await sleep(100);
+  }
+  assert(webhooks.every((w) => w.valid), `every webhook valid for pusher-http-node: ${inspect(webhooks.filter((w) => !w.valid))}`);
+  assert(webhooks.every((w) => w.contentType === 'application/json'), 'Content-Type exactly application/json');
+  const added = webhooks.flatMap((w) => w.events).find((e) => e.name === 'member_added' && e.channel === presence);
+  assertEqual(added.user_id, 'hook-user', 'member_added user_id');
+  assert(webhooks.every((w) => w.time instanceof Date), 'getTime() is a Date');
+}, { skip: WEBHOOK_PORT ? false : 'set COMPAT_WEBHOOK_PORT when the app has a webhook to this program' });
 
 // ---- liveness --------------------------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
 
 /** Command-line entry point. */
 @Command(name = "push-server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        subcommands = HooksCommand.class,
         description = "A Pusher Channels compatible WebSocket server and HTTP API.%n"
                 + "With no options it runs one node with in-memory state and a dev app printed at start-up.%n"
                 + "Every config key can also be set as an environment variable PUSH_<KEY> "
@@ -60,6 +61,9 @@ public final class Main implements Callable<Integer> {
         PushServer server;
         try {
             server = PushServer.start(cfg);
+        } catch (ConfigException e) {
+            System.err.println("push-server: invalid configuration: " + e.getMessage());
+            return 2;
         } catch (IllegalStateException e) {
             System.err.println("push-server: " + e.getMessage());
             return 1;

@@ -1,5 +1,6 @@
 package dev.pushserver;
 
+import dev.pushserver.api.AdminHandler;
 import dev.pushserver.api.ApiHandler;
 import dev.pushserver.app.App;
 import dev.pushserver.app.AppRegistry;
@@ -33,8 +34,13 @@ public final class PushServer implements ServerContext, AutoCloseable {
     private PushServer(ServerConfig config, Function<EventStream, MembershipStore> stores) {
         this.config = config;
         this.transport = new Transport(config);
-        this.core = new PushCore(config, new AppRegistry(config.apps()), transport.eventLoops(),
-                transport.frameEncoder(), stores, new LocalBroker());
+        try {
+            this.core = new PushCore(config, new AppRegistry(config.apps()), transport.eventLoops(),
+                    transport.frameEncoder(), stores, new LocalBroker());
+        } catch (RuntimeException e) {
+            transport.shutdown(); // e.g. an unusable data_dir: nothing may keep running
+            throw e;
+        }
     }
 
     /** Binds the listeners and returns the running server (one node, in-memory state). */
@@ -128,6 +134,11 @@ public final class PushServer implements ServerContext, AutoCloseable {
     @Override
     public ApiHandler api() {
         return core.api();
+    }
+
+    @Override
+    public AdminHandler admin() {
+        return core.admin();
     }
 
     @Override

@@ -8,6 +8,7 @@ import dev.pushserver.bench.scenario.HttpTriggers;
 import dev.pushserver.bench.scenario.ManyChannels;
 import dev.pushserver.bench.scenario.PresenceChurn;
 import dev.pushserver.bench.scenario.SlowConsumer;
+import dev.pushserver.bench.scenario.Webhooks;
 import io.netty.util.ResourceLeakDetector;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
         description = "Load generator for Pusher-compatible servers (push-server, soketi, ...) and a raw Netty "
                 + "ceiling. Every scenario prints one JSON line per point.",
         subcommands = {Connections.class, Fanout.class, ManyChannels.class, HttpTriggers.class, ClientEvents.class,
-                PresenceChurn.class, SlowConsumer.class, Ceiling.class, Report.class})
+                PresenceChurn.class, SlowConsumer.class, Webhooks.class, Ceiling.class, Report.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

@@ -41,7 +41,9 @@ public final class Report implements Callable<Integer> {
             "client-events", List.of("ingress_events_per_s", "delivered_ratio", "latency_p99_ms"),
             "presence-churn", List.of("actions_per_s", "member_events_ratio", "latency_p99_ms", "api_mismatches"),
             "slow-consumer", List.of("delivered_ratio", "latency_p99_ms", "server_rss_peak_mb", "slow_closed",
-                    "slow_delivered"));
+                    "slow_delivered"),
+            "webhooks", List.of("webhook_events_per_s", "delivered_ratio", "latency_p50_ms", "latency_p99_ms",
+                    "latency_max_ms", "events_per_request", "server_cpu_pct", "server_cpu_us_per_event"));
 
     @Parameters(arity = "1..*", description = "result files (JSON lines), base first")
     public List<Path> files;

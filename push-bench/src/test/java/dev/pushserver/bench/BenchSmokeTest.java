@@ -13,7 +13,10 @@ import dev.pushserver.bench.scenario.ManyChannels;
 import dev.pushserver.bench.scenario.PresenceChurn;
 import dev.pushserver.bench.scenario.ScenarioBase;
 import dev.pushserver.bench.scenario.SlowConsumer;
+import dev.pushserver.bench.scenario.Webhooks;
 import dev.pushserver.config.ConfigLoader;
+import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -25,6 +28,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs every scenario at a tiny size for about a second against push-server started in this JVM (and fan-out
@@ -35,15 +39,26 @@ import org.junit.jupiter.api.Timeout;
 class BenchSmokeTest {
 
     private static PushServer server;
+    /** where the webhooks scenario's receiver listens; the server's second app posts its server events there */
+    private static int webhookPort;
+    @TempDir
+    static Path dataDir;
     private final List<Result> results = Collections.synchronizedList(new ArrayList<>());
 
     @BeforeAll
     static void startServer() throws Exception {
+        try (ServerSocket free = new ServerSocket(0)) {
+            webhookPort = free.getLocalPort();
+        }
         // the generator opens many connections per second from a few loopback addresses
         String yaml = "host: 127.0.0.1\nport: 0\nshutdown_grace_period: 1\nmax_connections_per_ip: 0\n"
                 + "max_new_connections_per_ip_per_second: 0\napps:\n  - id: app-id\n    key: app-key\n"
                 + "    secret: app-secret\n    enable_client_messages: true\n    max_messages_per_second: 1000000\n"
-                + "    max_subscriptions_per_second: 1000000\n";
+                + "    max_subscriptions_per_second: 1000000\n"
+                // a second app with a webhook, so no other scenario's triggers queue webhooks nobody receives
+                + "  - id: hook-app\n    key: hook-key\n    secret: hook-secret\n    webhooks:\n"
+                + "      - url: http://127.0.0.1:" + webhookPort + "/webhook\n        event_types: [server_event]\n"
+                + "data_dir: " + dataDir.resolve("data") + "\nwebhook_batch_max: 50\n";
         server = PushServer.start(ConfigLoader.fromYaml(yaml, Map.of()));
     }
 
@@ -232,6 +247,38 @@ class BenchSmokeTest {
         assertComplete(r); // the healthy ones
         assertThat(num(r, "slow_clients")).isEqualTo(5);
         assertThat(r.fields()).containsKeys("slow_closed", "slow_close_codes", "server_rss_series_mb");
+    }
+
+    @Test
+    void webhooks() throws Exception {
+        Webhooks w = tiny(new Webhooks(), server.port());
+        w.target.appId = "hook-app";
+        w.target.key = "hook-key";
+        w.target.secret = "hook-secret";
+        w.webhookPort = webhookPort;
+        w.httpConns = 2;
+        w.rates = "200";
+        w.batches = "0,10";
+        w.call();
+        List<Result> out = lines("webhooks");
+        assertThat(out).hasSize(2);
+        for (Result r : out) {
+            assertThat(num(r, "expected")).as(r.toJson()).isPositive();
+            assertThat(num(r, "http_errors")).as(r.toJson()).isZero();
+            assertThat(num(r, "lost")).as(r.toJson()).isZero();
+            assertThat(num(r, "duplicates")).as(r.toJson()).isZero();
+            assertThat(num(r, "reordered")).as(r.toJson()).isZero();
+            assertThat(num(r, "foreign")).as(r.toJson()).isZero();
+            assertThat(num(r, "bad_keys")).as(r.toJson()).isZero();
+            assertThat(num(r, "bad_signatures")).as(r.toJson()).isZero();
+            assertThat(dbl(r, "delivered_ratio")).as(r.toJson()).isEqualTo(1.0);
+            assertThat(num(r, "latency_count")).as(r.toJson()).isPositive();
+            assertThat(dbl(r, "latency_p99_ms")).as(r.toJson()).isGreaterThanOrEqualTo(dbl(r, "latency_p50_ms"));
+            assertThat(dbl(r, "webhook_events_per_s")).as(r.toJson()).isPositive();
+            assertThat(dbl(r, "events_per_request")).as(r.toJson()).isGreaterThanOrEqualTo(1.0);
+            assertThat(dbl(r, "server_cpu_us_per_event")).as(r.toJson()).isGreaterThanOrEqualTo(0);
+        }
+        assertThat(num(out.get(1), "batch")).isEqualTo(10);
     }
 
     @Test

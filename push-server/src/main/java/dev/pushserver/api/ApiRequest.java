@@ -1,5 +1,12 @@
 package dev.pushserver.api;
 
-/** An HTTP API request as the transport received it: method, request target (path and query) and body. */
-public record ApiRequest(String method, String uri, byte[] body) {
+/**
+ * An HTTP request as the transport received it: method, request target (path and query), body, and the
+ * {@code Authorization} header (null when absent; only the admin endpoints read it).
+ */
+public record ApiRequest(String method, String uri, byte[] body, String authorization) {
+
+    public ApiRequest(String method, String uri, byte[] body) {
+        this(method, uri, body, null);
+    }
 }

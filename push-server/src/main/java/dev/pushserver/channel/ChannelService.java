@@ -378,11 +378,13 @@ public final class ChannelService {
         }
         String userId = sub.userId();
         String socketId = conn.socketId();
+        // for hooks: a string as is, anything else as its JSON text (reference §5.2)
+        String dataText = msg.data() != null && msg.data().isTextual() ? msg.data().asText() : rawData;
         // not cached on cache channels (reference §2.10): a client-typing event must not replace the server's state
         publisher.publish(app, channel, Messages.clientEvent(event, channel, rawData, userId), socketId);
         if (events.wants(app, EventType.CLIENT_EVENT)) {
             events.emit(app, EventType.CLIENT_EVENT,
-                    (seq, t) -> new ClientEventSent(app, channel, event, rawData, userId, socketId, t, seq));
+                    (seq, t) -> new ClientEventSent(app, channel, event, dataText, userId, socketId, t, seq));
         }
     }
 }

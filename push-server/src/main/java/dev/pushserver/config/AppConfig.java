@@ -1,5 +1,7 @@
 package dev.pushserver.config;
 
+import java.util.List;
+
 /**
  * One tenant: credentials, feature switches and limits. Immutable.
  *
@@ -14,6 +16,7 @@ package dev.pushserver.config;
  * @param maxSubscriptionsPerSecond subscribe / unsubscribe requests per connection per second, after a burst of up
  *                                  to {@code maxChannelsPerConnection} (at least one second's worth)
  * @param maxChannelsPerQuery       channels a {@code GET /channels} answer may list
+ * @param webhooks                  where the app's hook events are posted
  */
 public record AppConfig(
         String id,
@@ -41,5 +44,10 @@ public record AppConfig(
         int maxChannelsPerConnection,
         int maxMessagesPerSecond,
         int maxSubscriptionsPerSecond,
-        int maxChannelsPerQuery) {
+        int maxChannelsPerQuery,
+        List<WebhookConfig> webhooks) {
+
+    public AppConfig {
+        webhooks = List.copyOf(webhooks);
+    }
 }

@@ -37,7 +37,10 @@ public final class ConfigLoader {
     static final List<String> SERVER_KEYS = List.of("host", "port", "api_port", "activity_timeout", "pong_timeout",
             "max_frame_size", "max_request_body_size", "max_outbound_buffer", "shutdown_grace_period",
             "event_loop_threads", "max_connections", "max_connections_per_ip", "max_new_connections_per_ip_per_second",
-            "http_header_timeout", "http_body_timeout", "http_idle_timeout", "max_concurrent_request_bodies", "apps");
+            "http_header_timeout", "http_body_timeout", "http_idle_timeout", "max_concurrent_request_bodies",
+            "data_dir", "webhook_batch_ms", "webhook_batch_max", "webhook_timeout", "webhook_retry_period",
+            "webhook_workers", "webhook_vacate_delay_ms", "hook_handlers", "admin_token", "pending_timeout",
+            "redis_url", "redis_prefix", "apps");
 
     /** Per-app keys. */
     static final List<String> APP_KEYS = List.of("id", "key", "secret", "enabled", "enable_client_messages",
@@ -46,7 +49,7 @@ public final class ConfigLoader {
             "max_event_name_length", "enable_user_authentication", "require_authorization", "authorization_timeout",
             "enable_watchlist_events", "max_watchlist_size", "enable_subscription_count", "enable_cache_channels",
             "cache_ttl", "max_channels_per_connection", "max_messages_per_second", "max_subscriptions_per_second",
-            "max_channels_per_query");
+            "max_channels_per_query", "webhooks");
 
     /**
      * The app a server runs when no app is configured at all (not in a file, not in the environment): well-known
@@ -58,7 +61,7 @@ public final class ConfigLoader {
     /** PUSH_ variables read elsewhere (logback.xml), not config keys. */
     private static final Set<String> NOT_CONFIG = Set.of("LOG_LEVEL");
     private static final Pattern ENV_APP = Pattern.compile("APPS_(\\d+)_(.+)");
-    private static final Pattern APP_TOKEN = Pattern.compile("[A-Za-z0-9_\\-=@,.;]+");
+    private static final Pattern ENV_WEBHOOK = Pattern.compile("webhooks_(\\d+)_(.+)");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private ConfigLoader() {
@@ -156,23 +159,17 @@ public final class ConfigLoader {
             Matcher m = ENV_APP.matcher(rest);
             if (m.matches()) {
                 String key = m.group(2).toLowerCase(Locale.ROOT);
+                Matcher hook = ENV_WEBHOOK.matcher(key);
+                if (hook.matches()) {
+                    ObjectNode app = appAt(tree, Integer.parseInt(m.group(1)), name);
+                    setWebhookKey(app, Integer.parseInt(hook.group(1)), hook.group(2), e.getValue(), name, warnings);
+                    continue;
+                }
                 if (!APP_KEYS.contains(key)) {
                     warnings.add("ignoring environment variable " + name + ": apps have no key '" + key + "'");
                     continue;
                 }
-                int index = Integer.parseInt(m.group(1));
-                JsonNode appsNode = tree.get("apps");
-                ArrayNode apps = appsNode instanceof ArrayNode a ? a : tree.putArray("apps");
-                if (index > apps.size()) {
-                    throw new ConfigException("environment variable " + name + ": apps[" + index
-                            + "] cannot be set before apps[" + apps.size() + "] exists");
-                }
-                ObjectNode app = index == apps.size() ? apps.addObject()
-                        : apps.get(index) instanceof ObjectNode o ? o : null;
-                if (app == null) {
-                    throw new ConfigException("apps[" + index + "] must be a mapping");
-                }
-                app.set(key, TextNode.valueOf(e.getValue()));
+                appAt(tree, Integer.parseInt(m.group(1)), name).set(key, TextNode.valueOf(e.getValue()));
                 continue;
             }
             String key = rest.toLowerCase(Locale.ROOT);
@@ -184,9 +181,53 @@ public final class ConfigLoader {
         }
     }
 
+    /** apps[index], created when it is the next one; {@code variable} names the setting in errors. */
+    private static ObjectNode appAt(ObjectNode tree, int index, String variable) {
+        JsonNode appsNode = tree.get("apps");
+        ArrayNode apps = appsNode instanceof ArrayNode a ? a : tree.putArray("apps");
+        return elementAt(apps, index, variable, "apps");
+    }
+
+    private static ObjectNode elementAt(ArrayNode list, int index, String variable, String what) {
+        if (index > list.size()) {
+            throw new ConfigException("environment variable " + variable + ": " + what + "[" + index
+                    + "] cannot be set before " + what + "[" + list.size() + "] exists");
+        }
+        ObjectNode element = index == list.size() ? list.addObject()
+                : list.get(index) instanceof ObjectNode o ? o : null;
+        if (element == null) {
+            throw new ConfigException(what + "[" + index + "] must be a mapping");
+        }
+        return element;
+    }
+
+    /**
+     * {@code PUSH_APPS_<n>_WEBHOOKS_<m>_<KEY>}: URL, EVENT_TYPES (comma-separated), FILTER_CHANNEL_PREFIX,
+     * FILTER_CHANNEL_SUFFIX, FILTER_CHANNEL_PATTERN, HEADERS_<NAME> (underscores in the name become dashes).
+     */
+    private static void setWebhookKey(ObjectNode app, int index, String key, String value, String variable,
+            List<String> warnings) {
+        JsonNode hooksNode = app.get("webhooks");
+        ArrayNode hooks = hooksNode instanceof ArrayNode a ? a : app.putArray("webhooks");
+        ObjectNode hook = elementAt(hooks, index, variable, "webhooks");
+        if (key.startsWith("filter_") && Webhooks.FILTER_KEYS.contains(key.substring("filter_".length()))) {
+            JsonNode f = hook.get("filter");
+            ObjectNode filter = f instanceof ObjectNode o ? o : hook.putObject("filter");
+            filter.set(key.substring("filter_".length()), TextNode.valueOf(value));
+        } else if (key.startsWith("headers_") && key.length() > "headers_".length()) {
+            JsonNode h = hook.get("headers");
+            ObjectNode headers = h instanceof ObjectNode o ? o : hook.putObject("headers");
+            headers.set(key.substring("headers_".length()).replace('_', '-'), TextNode.valueOf(value));
+        } else if (key.equals("url") || key.equals("event_types")) {
+            hook.set(key, TextNode.valueOf(value));
+        } else {
+            warnings.add("ignoring environment variable " + variable + ": webhooks have no key '" + key + "'");
+        }
+    }
+
     static ServerConfig bind(ObjectNode tree) {
         rejectUnknown(tree, SERVER_KEYS, "");
-        Reader r = new Reader(tree, "");
+        KeyReader r = new KeyReader(tree, "");
         String host = r.string("host", null);
         int port = r.integer("port", 0, 65535);
         int apiPort = r.integer("api_port", 0, 65535);
@@ -205,6 +246,24 @@ public final class ConfigLoader {
                 r.integer("http_body_timeout", 1, 3_600),
                 r.integer("http_idle_timeout", 1, 86_400),
                 r.integer("max_concurrent_request_bodies", 1, 1_000_000));
+
+        HookSettings hooks = new HookSettings(
+                Path.of(r.string("data_dir", "./data")),
+                r.integer("webhook_batch_ms", 0, 60_000),
+                r.integer("webhook_batch_max", 1, 10_000),
+                r.integer("webhook_timeout", 1, 600),
+                r.integer("webhook_retry_period", 0, 7 * 86_400),
+                r.integer("webhook_workers", 0, 1_024),
+                r.integer("webhook_vacate_delay_ms", 0, 60_000),
+                r.strings("hook_handlers") == null ? List.of() : r.strings("hook_handlers"),
+                r.optional("admin_token"),
+                r.integer("pending_timeout", 2, 3_600));
+        String redisUrl = r.optional("redis_url");
+        if (redisUrl != null && !(redisUrl.startsWith("redis://") || redisUrl.startsWith("rediss://"))) {
+            throw new ConfigException("config key redis_url: '" + redisUrl.replaceAll("//[^@/]*@", "//***@")
+                    + "' must start with redis:// or rediss://");
+        }
+        RedisSettings redis = new RedisSettings(redisUrl, r.string("redis_prefix", "push:"));
 
         JsonNode appsNode = tree.get("apps");
         boolean devApp = appsNode == null || appsNode.isNull();
@@ -228,7 +287,7 @@ public final class ConfigLoader {
                 throw new ConfigException("config key apps[" + i + "]: must be a mapping with id, key and secret");
             }
             rejectUnknown(app, APP_KEYS, path);
-            Reader a = new Reader(app, path);
+            KeyReader a = new KeyReader(app, path);
             AppConfig cfg = new AppConfig(
                     a.token("id"), a.token("key"), a.string("secret", null),
                     a.bool("enabled", true),
@@ -253,7 +312,8 @@ public final class ConfigLoader {
                     a.integer("max_channels_per_connection", 200, 1, 1_000_000),
                     a.integer("max_messages_per_second", 300, 1, 1_000_000),
                     a.integer("max_subscriptions_per_second", 100, 1, 1_000_000),
-                    a.integer("max_channels_per_query", 10_000, 1, 10_000_000));
+                    a.integer("max_channels_per_query", 10_000, 1, 10_000_000),
+                    Webhooks.read(app, path));
             if (!ids.add(cfg.id())) {
                 throw new ConfigException("config key " + path + "id: '" + cfg.id() + "' is used by two apps");
             }
@@ -263,7 +323,7 @@ public final class ConfigLoader {
             apps.add(cfg);
         }
         return new ServerConfig(host, port, apiPort, activity, pong, maxFrame, maxBody, maxOutbound, grace, threads,
-                network, apps, devApp);
+                network, hooks, redis, apps, devApp);
     }
 
     private static void rejectUnknown(ObjectNode node, List<String> known, String path) {
@@ -274,94 +334,6 @@ public final class ConfigLoader {
                 throw new ConfigException("config key " + path + name + ": unknown key (known keys: "
                         + String.join(", ", known) + ")");
             }
-        }
-    }
-
-    /** Typed access to one mapping; values may arrive as YAML scalars or as strings from the environment. */
-    private record Reader(ObjectNode node, String path) {
-
-        String string(String key, String def) {
-            JsonNode v = node.get(key);
-            if (v == null || v.isNull()) {
-                if (def == null) {
-                    throw new ConfigException("config key " + path + key + ": is required" + (path.startsWith("apps[")
-                            ? " (a configured app needs id, key and secret; only with no app configured at all does"
-                                    + " the server run its dev app)" : ""));
-                }
-                return def;
-            }
-            if (!v.isValueNode()) {
-                throw new ConfigException("config key " + path + key + ": must be a single value, got " + v);
-            }
-            String s = v.asText().trim();
-            if (s.isEmpty()) {
-                throw new ConfigException("config key " + path + key + ": must not be empty");
-            }
-            return s;
-        }
-
-        String token(String key) {
-            String s = string(key, null);
-            if (!APP_TOKEN.matcher(s).matches() || s.length() > 200) {
-                throw new ConfigException("config key " + path + key + ": '" + s
-                        + "' may only contain A-Z a-z 0-9 _ - = @ , . ; (at most 200 characters)");
-            }
-            return s;
-        }
-
-        int integer(String key, int min, int max) {
-            JsonNode v = node.get(key);
-            if (v == null || v.isNull()) {
-                throw new ConfigException("config key " + path + key + ": is required");
-            }
-            return parseInt(key, v, min, max);
-        }
-
-        int integer(String key, int def, int min, int max) {
-            JsonNode v = node.get(key);
-            return v == null || v.isNull() ? def : parseInt(key, v, min, max);
-        }
-
-        private int parseInt(String key, JsonNode v, int min, int max) {
-            long value;
-            if (v.isIntegralNumber()) {
-                if (!v.canConvertToLong()) {
-                    throw new ConfigException("config key " + path + key + ": must be between " + min + " and "
-                            + max + ", got " + v.asText());
-                }
-                value = v.asLong();
-            } else if (v.isTextual()) {
-                try {
-                    value = Long.parseLong(v.asText().trim());
-                } catch (NumberFormatException e) {
-                    throw new ConfigException("config key " + path + key + ": must be a whole number, got '"
-                            + v.asText() + "'");
-                }
-            } else {
-                throw new ConfigException("config key " + path + key + ": must be a whole number, got " + v);
-            }
-            if (value < min || value > max) {
-                throw new ConfigException("config key " + path + key + ": must be between " + min + " and " + max
-                        + ", got " + value);
-            }
-            return (int) value;
-        }
-
-        boolean bool(String key, boolean def) {
-            JsonNode v = node.get(key);
-            if (v == null || v.isNull()) {
-                return def;
-            }
-            if (v.isBoolean()) {
-                return v.asBoolean();
-            }
-            String s = v.asText().trim().toLowerCase(Locale.ROOT);
-            return switch (s) {
-                case "true", "yes", "on", "1" -> true;
-                case "false", "no", "off", "0" -> false;
-                default -> throw new ConfigException("config key " + path + key + ": must be true or false, got '"
-                        + v.asText() + "'");
-            };
         }
     }
 }

@@ -9,6 +9,8 @@ import java.util.List;
  * @param maxOutboundBuffer  unsent bytes a connection may accumulate before it is closed as a slow consumer
  * @param eventLoopThreads   0 means one per available core
  * @param network            limits on connections and on requests before they are trusted
+ * @param hooks              how hook events (webhooks) are queued and delivered
+ * @param redis              the deployment's Redis, if any
  * @param devApp             no app was configured: {@code apps} holds only the built-in dev app
  */
 public record ServerConfig(
@@ -23,6 +25,8 @@ public record ServerConfig(
         int shutdownGraceSeconds,
         int eventLoopThreads,
         NetworkLimits network,
+        HookSettings hooks,
+        RedisSettings redis,
         List<AppConfig> apps,
         boolean devApp) {
 
@@ -53,5 +57,11 @@ public record ServerConfig(
             int httpBodyTimeoutSeconds,
             int httpIdleTimeoutSeconds,
             int maxConcurrentRequestBodies) {
+    }
+
+    public ServerConfig withHooks(HookSettings h) {
+        return new ServerConfig(host, port, apiPort, activityTimeoutSeconds, pongTimeoutSeconds, maxFrameSize,
+                maxRequestBodySize, maxOutboundBuffer, shutdownGraceSeconds, eventLoopThreads, network, h, redis, apps,
+                devApp);
     }
 }

@@ -1,5 +1,6 @@
 package dev.pushserver.core;
 
+import dev.pushserver.api.AdminHandler;
 import dev.pushserver.api.ApiHandler;
 import dev.pushserver.app.AppRegistry;
 import dev.pushserver.channel.ChannelService;
@@ -11,6 +12,7 @@ import dev.pushserver.config.ServerConfig;
 import dev.pushserver.connection.ConnectionRegistry;
 import dev.pushserver.event.EventStream;
 import dev.pushserver.fanout.LocalFanout;
+import dev.pushserver.hook.HookService;
 import dev.pushserver.session.Frame;
 import dev.pushserver.session.Guarded;
 import dev.pushserver.store.MembershipStore;
@@ -41,6 +43,8 @@ public final class PushCore implements AutoCloseable {
     private final ApiHandler api;
     private final ScheduledFuture<?> eviction;
     private final ExecutorService queries;
+    private final HookService hooks;
+    private final AdminHandler admin;
 
     /**
      * @param loops   the event loops sessions run on, in the order of their {@code Session.loop()} index; the first
@@ -70,6 +74,9 @@ public final class PushCore implements AutoCloseable {
         events.listen(new MemberEvents(publisher));
         events.listen(new SubscriptionCounts(publisher, timer));
         events.listen(new WatchlistEvents(watchers));
+        // webhooks and the user's hook handlers: null when there are none
+        this.hooks = HookService.start(config, apps, events, true);
+        this.admin = new AdminHandler(config.hooks().adminToken(), hooks);
         this.eviction = timer.scheduleAtFixedRate(Guarded.task("cache eviction", store::evictExpired), 1, 1,
                 TimeUnit.MINUTES);
     }
@@ -99,10 +106,23 @@ public final class PushCore implements AutoCloseable {
         return api;
     }
 
+    /** The admin endpoints (/admin/hooks...). */
+    public AdminHandler admin() {
+        return admin;
+    }
+
+    /** The hook service, or null when no app has a webhook and no hook handler is installed. */
+    public HookService hooks() {
+        return hooks;
+    }
+
     @Override
     public void close() {
         eviction.cancel(false);
         queries.shutdownNow();
+        if (hooks != null) {
+            hooks.close(); // what was emitted is on disk; undelivered events wait for the next start
+        }
         broker.close();
     }
 }

@@ -84,7 +84,10 @@ public sealed interface ChannelEvent {
         }
     }
 
-    /** A client event relayed on a private or presence channel; {@code data} is the JSON text the client sent. */
+    /**
+     * A client event relayed on a private or presence channel; {@code data} is what the client sent as a string: a
+     * string as is, anything else as its JSON text.
+     */
     record ClientEventSent(App app, String channel, String event, String data, String userId, String socketId,
             long timeMillis, long seq) implements ChannelEvent {
         public EventType type() {

@@ -33,13 +33,18 @@ public final class Signatures {
     });
 
     public static String hmacSha256Hex(String secret, String message) {
+        return hmacSha256Hex(secret, message.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Over exact bytes (a webhook body is signed as sent). */
+    public static String hmacSha256Hex(String secret, byte[] message) {
         Mac mac = HMAC.get();
         try {
             mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
         } catch (InvalidKeyException e) {
             throw new IllegalStateException("HmacSHA256 rejected the key", e);
         }
-        return hex(mac.doFinal(message.getBytes(StandardCharsets.UTF_8)));
+        return hex(mac.doFinal(message));
     }
 
     public static String md5Hex(byte[] body) {

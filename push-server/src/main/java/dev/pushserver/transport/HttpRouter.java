@@ -79,6 +79,12 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                     ApiError.body("Malformed URL: " + e.getMessage())), keepAlive);
             return;
         }
+        if (api && path.startsWith("/admin/")) {
+            ApiRequest request = new ApiRequest(req.method().name(), req.uri(), ByteBufUtil.getBytes(req.content()),
+                    req.headers().get(HttpHeaderNames.AUTHORIZATION));
+            responder.respond(server.admin().handle(request).thenApply(HttpRouter::toHttp), keepAlive);
+            return;
+        }
         if (api && path.contains("/apps/")) {
             ApiRequest request = new ApiRequest(req.method().name(), req.uri(), ByteBufUtil.getBytes(req.content()));
             responder.respond(server.api().handle(request).thenApply(HttpRouter::toHttp), keepAlive);

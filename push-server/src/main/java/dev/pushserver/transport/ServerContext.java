@@ -1,5 +1,6 @@
 package dev.pushserver.transport;
 
+import dev.pushserver.api.AdminHandler;
 import dev.pushserver.api.ApiHandler;
 import dev.pushserver.app.AppRegistry;
 import dev.pushserver.config.ServerConfig;
@@ -15,6 +16,8 @@ public interface ServerContext {
     ClientDispatcher dispatcher();
 
     ApiHandler api();
+
+    AdminHandler admin();
 
     boolean isStopping();
 }

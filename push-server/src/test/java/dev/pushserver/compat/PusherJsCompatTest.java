@@ -48,18 +48,25 @@ class PusherJsCompatTest {
      * activity_timeout 2 s makes pusher-js ping after 2 s of silence; pong_timeout 2 s makes the server close node
      * clients quickly if their WebSocket stack did not answer its ping frames; a short grace period keeps the restart
      * quick. Subscription counts are on so that their check runs (the other checks must not mind the extra events).
+     * The webhook goes to a receiver in compat.mjs, which checks it with pusher-http-node's {@code webhook()}.
      */
     private static final String CONFIG = """
             activity_timeout: 2
             pong_timeout: 2
             shutdown_grace_period: 3
+            data_dir: %s
             apps:
               - id: %s
                 key: %s
                 secret: %s
                 enable_client_messages: true
                 enable_subscription_count: true
-            """.formatted(APP_ID, KEY, SECRET);
+                webhooks:
+                  - url: http://127.0.0.1:%d/webhook
+                    event_types: [channel_occupied, member_added]
+            """;
+
+    private String config;
 
     private static final String RESTART_MARKER = "@@compat:restart-server";
     private static final Duration NPM_TIMEOUT = Duration.ofMinutes(5);
@@ -74,7 +81,12 @@ class PusherJsCompatTest {
 
         Path work = prepareNodeProject();
 
-        AtomicReference<PushServer> server = new AtomicReference<>(TestServer.start(CONFIG).server());
+        int webhookPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            webhookPort = s.getLocalPort();
+        }
+        config = CONFIG.formatted(work.resolve("hook-data"), APP_ID, KEY, SECRET, webhookPort);
+        AtomicReference<PushServer> server = new AtomicReference<>(TestServer.start(config).server());
         int port = server.get().port();
         List<String> output = new ArrayList<>();
         try {
@@ -90,6 +102,7 @@ class PusherJsCompatTest {
             env.put("PUSHER_APP_SECRET", SECRET);
             env.put("COMPAT_RESTART", "1");
             env.put("COMPAT_SUBSCRIPTION_COUNT", "1");
+            env.put("COMPAT_WEBHOOK_PORT", String.valueOf(webhookPort));
             env.put("CI", "true");
             Process node = pb.start();
             node.getOutputStream().close(); // no stdin
@@ -136,19 +149,19 @@ class PusherJsCompatTest {
             assertThat(node.exitValue()).as("compat.mjs exit status; output:%n%s", all).isZero();
             // the two checks that skip themselves when not set up for them must have run
             assertThat(all).as("compat.mjs output")
-                    .contains("PASS  ping:", "PASS  restart:", "PASS  subscription count:");
+                    .contains("PASS  ping:", "PASS  restart:", "PASS  subscription count:", "PASS  webhooks:");
         } finally {
             server.get().stop();
         }
     }
 
     /** Same config as {@link TestServer#start(String)}, but on a given port; retries the bind for a few seconds. */
-    private static PushServer startOnPort(int port) {
+    private PushServer startOnPort(int port) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (true) {
             try {
                 return PushServer.start(
-                        ConfigLoader.fromYaml(CONFIG + "\nhost: 127.0.0.1\nport: " + port + "\n", Map.of()));
+                        ConfigLoader.fromYaml(config + "\nhost: 127.0.0.1\nport: " + port + "\n", Map.of()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);

@@ -343,4 +343,292 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> load(TWO_APPS, Map.of("PUSH_APPS_1_KEY", "k1")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("apps[1].key");
     }
+
+    // ---- webhooks and the hook server keys ------------------------------------------------------------------------
+
+    private static final String APP_WITH = "apps:\n  - id: a1\n    key: k1\n    secret: s1\n    webhooks:\n";
+
+    @Test
+    void webhooksAreReadFromTheFile() throws Exception {
+        ServerConfig c = load(APP_WITH + """
+                      - url: http://127.0.0.1:8080/pusher/webhook
+                        event_types: [channel_occupied, member_added]
+                        filter: {channel_prefix: presence-, channel_suffix: -room, channel_pattern: '^presence-[a-z]+'}
+                        headers: {Authorization: Bearer abc, X-Tenant: t1}
+                      - url: https://hooks.example.com/all
+                  - id: a2
+                    key: k2
+                    secret: s2
+                """, Map.of());
+        List<WebhookConfig> hooks = c.apps().get(0).webhooks();
+        assertThat(hooks).hasSize(2);
+        WebhookConfig w = hooks.get(0);
+        assertThat(w.url()).hasToString("http://127.0.0.1:8080/pusher/webhook");
+        assertThat(w.eventTypes()).containsExactlyInAnyOrder("channel_occupied", "member_added");
+        assertThat(w.channelPrefix()).isEqualTo("presence-");
+        assertThat(w.channelSuffix()).isEqualTo("-room");
+        assertThat(w.channelPattern().pattern()).isEqualTo("^presence-[a-z]+");
+        assertThat(w.headers()).containsExactlyInAnyOrderEntriesOf(Map.of("Authorization", "Bearer abc",
+                "X-Tenant", "t1"));
+        assertThat(w.wants("member_added", "presence-chat-room")).isTrue();
+        assertThat(w.wants("member_added", "presence-chat")).as("suffix").isFalse();
+        assertThat(w.wants("member_added", "private-chat-room")).as("prefix").isFalse();
+        assertThat(w.wants("member_added", "presence-9-room")).as("pattern").isFalse();
+        assertThat(w.wants("member_removed", "presence-chat-room")).as("event type").isFalse();
+
+        WebhookConfig all = hooks.get(1);
+        assertThat(all.url()).hasToString("https://hooks.example.com/all");
+        assertThat(all.eventTypes()).as("event_types left out: every type").containsExactlyInAnyOrder(
+                "channel_occupied", "channel_vacated", "member_added", "member_removed", "client_event",
+                "cache_miss", "subscription_count", "server_event");
+        assertThat(all.eventTypes()).containsExactlyInAnyOrderElementsOf(WebhookConfig.EVENT_TYPES);
+        assertThat(all.channelPrefix()).isNull();
+        assertThat(all.channelSuffix()).isNull();
+        assertThat(all.channelPattern()).isNull();
+        assertThat(all.headers()).isEmpty();
+        assertThat(c.apps().get(1).webhooks()).as("an app without webhooks").isEmpty();
+        assertThat(warnings).isEmpty();
+    }
+
+    @Test
+    void theDevAppAndAnAppWithoutTheKeyHaveNoWebhooks() throws Exception {
+        assertThat(load(null, Map.of()).apps().get(0).webhooks()).isEmpty();
+        assertThat(load(TWO_APPS, Map.of()).apps()).allMatch(a -> a.webhooks().isEmpty());
+    }
+
+    @Test
+    void webhooksCanBeConfiguredFromTheEnvironment() throws Exception {
+        ServerConfig c = load(TWO_APPS, Map.of(
+                "PUSH_APPS_1_WEBHOOKS_0_URL", "http://127.0.0.1:9000/hook",
+                "PUSH_APPS_1_WEBHOOKS_0_EVENT_TYPES", "channel_occupied, channel_vacated,member_removed",
+                "PUSH_APPS_1_WEBHOOKS_0_FILTER_CHANNEL_PREFIX", "private-",
+                "PUSH_APPS_1_WEBHOOKS_0_FILTER_CHANNEL_SUFFIX", "-x",
+                "PUSH_APPS_1_WEBHOOKS_0_FILTER_CHANNEL_PATTERN", "^private-[0-9]+",
+                "PUSH_APPS_1_WEBHOOKS_0_HEADERS_X_API_KEY", "secret-key",
+                "PUSH_APPS_1_WEBHOOKS_0_HEADERS_AUTHORIZATION", "Bearer xyz",
+                "PUSH_APPS_1_WEBHOOKS_1_URL", "https://second.example.com/"));
+        assertThat(c.apps().get(0).webhooks()).isEmpty();
+        List<WebhookConfig> hooks = c.apps().get(1).webhooks();
+        assertThat(hooks).hasSize(2);
+        WebhookConfig w = hooks.get(0);
+        assertThat(w.url()).hasToString("http://127.0.0.1:9000/hook");
+        assertThat(w.eventTypes()).containsExactlyInAnyOrder("channel_occupied", "channel_vacated", "member_removed");
+        assertThat(w.channelPrefix()).isEqualTo("private-");
+        assertThat(w.channelSuffix()).isEqualTo("-x");
+        assertThat(w.channelPattern().pattern()).isEqualTo("^private-[0-9]+");
+        assertThat(header(w, "X-Api-Key")).as("underscores in the name become dashes; headers: %s", w.headers())
+                .isEqualTo("secret-key");
+        assertThat(header(w, "Authorization")).isEqualTo("Bearer xyz");
+        assertThat(w.headers()).hasSize(2);
+        assertThat(hooks.get(1).url()).hasToString("https://second.example.com/");
+        assertThat(hooks.get(1).eventTypes()).hasSize(WebhookConfig.EVENT_TYPES.size());
+        assertThat(warnings).isEmpty();
+    }
+
+    /** A header's value by case-insensitive name (HTTP header names are; the environment loses the case). */
+    private static String header(WebhookConfig w, String name) {
+        return w.headers().entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name))
+                .map(Map.Entry::getValue).findFirst().orElse(null);
+    }
+
+    @Test
+    void theEnvironmentOverridesOneKeyOfAWebhookFromTheFile() throws Exception {
+        ServerConfig c = load(APP_WITH + """
+                      - url: http://127.0.0.1:8080/old
+                        event_types: [member_added]
+                        filter: {channel_prefix: presence-}
+                        headers: {Authorization: Bearer old}
+                """, Map.of("PUSH_APPS_0_WEBHOOKS_0_URL", "http://127.0.0.1:8080/new",
+                "PUSH_APPS_0_WEBHOOKS_0_FILTER_CHANNEL_SUFFIX", "-room",
+                "PUSH_APPS_0_WEBHOOKS_0_HEADERS_X_TENANT", "t2"));
+        WebhookConfig w = c.apps().get(0).webhooks().get(0);
+        assertThat(w.url()).hasToString("http://127.0.0.1:8080/new");
+        assertThat(w.eventTypes()).as("kept from the file").containsExactly("member_added");
+        assertThat(w.channelPrefix()).as("kept from the file").isEqualTo("presence-");
+        assertThat(w.channelSuffix()).isEqualTo("-room");
+        assertThat(header(w, "Authorization")).as("kept from the file").isEqualTo("Bearer old");
+        assertThat(header(w, "X-Tenant")).isEqualTo("t2");
+    }
+
+    @Test
+    void webhookEnvironmentVariablesAreCheckedLikeTheFile() {
+        assertThatThrownBy(() -> load(TWO_APPS, Map.of("PUSH_APPS_0_WEBHOOKS_1_URL", "http://127.0.0.1/h")))
+                .as("a gap in the webhook indexes").isInstanceOf(ConfigException.class)
+                .hasMessageContaining("PUSH_APPS_0_WEBHOOKS_1_URL");
+        assertThatThrownBy(() -> load(TWO_APPS, Map.of("PUSH_APPS_0_WEBHOOKS_0_URL", "ftp://127.0.0.1/h")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("config key apps[0].webhooks[0].url:");
+        assertThatThrownBy(() -> load(TWO_APPS, Map.of("PUSH_APPS_0_WEBHOOKS_0_URL", "http://127.0.0.1/h",
+                "PUSH_APPS_0_WEBHOOKS_0_EVENT_TYPES", "channel_occupied,channel_exploded")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("config key apps[0].webhooks[0].event_types:")
+                .hasMessageContaining("channel_exploded");
+        assertThatThrownBy(() -> load(TWO_APPS, Map.of("PUSH_APPS_0_WEBHOOKS_0_URL", "http://127.0.0.1/h",
+                "PUSH_APPS_0_WEBHOOKS_0_FILTER_CHANNEL_PATTERN", "(unclosed")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("config key apps[0].webhooks[0].filter.channel_pattern:");
+        assertThatThrownBy(() -> load(TWO_APPS, Map.of("PUSH_APPS_0_WEBHOOKS_0_URL", "http://127.0.0.1/h",
+                "PUSH_APPS_0_WEBHOOKS_0_HEADERS_X_PUSHER_SIGNATURE", "forged")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("apps[0].webhooks[0].headers.")
+                .hasMessageContaining("set by the server");
+        assertThatThrownBy(() -> load(TWO_APPS, Map.of("PUSH_APPS_0_WEBHOOKS_0_EVENT_TYPES", "member_added")))
+                .as("a webhook without a url").isInstanceOf(ConfigException.class)
+                .hasMessageContaining("config key apps[0].webhooks[0].url:");
+    }
+
+    @Test
+    void unknownWebhookEnvironmentKeysAreWarnedAbout() throws Exception {
+        ServerConfig c = load(TWO_APPS, Map.of("PUSH_APPS_0_WEBHOOKS_0_URL", "http://127.0.0.1/h",
+                "PUSH_APPS_0_WEBHOOKS_0_TIMEOUT", "3"));
+        assertThat(c.apps().get(0).webhooks()).hasSize(1);
+        assertThat(warnings).anyMatch(w -> w.contains("PUSH_APPS_0_WEBHOOKS_0_TIMEOUT"));
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @CsvSource(delimiter = ';', quoteCharacter = '"', value = {
+            "webhooks: [{url: not-a-url}]                                ; apps[0].webhooks[0].url",
+            "webhooks: [{url: 'ftp://127.0.0.1/h'}]                      ; apps[0].webhooks[0].url",
+            "webhooks: [{url: /relative/path}]                           ; apps[0].webhooks[0].url",
+            "webhooks: [{url: 'http://'}]                                ; apps[0].webhooks[0].url",
+            "webhooks: [{url: 'http:/no-host'}]                          ; apps[0].webhooks[0].url",
+            "webhooks: [{url: 'http://exa mple.com/'}]                   ; apps[0].webhooks[0].url",
+            "webhooks: [{event_types: [member_added]}]                   ; apps[0].webhooks[0].url",
+            "webhooks: [{url: 'http://h/', event_types: [member_joined]}] ; apps[0].webhooks[0].event_types",
+            "webhooks: [{url: 'http://h/', event_types: [channel_occupied, CHANNEL_VACATED]}] ; apps[0].webhooks[0].event_types",
+            "webhooks: [{url: 'http://h/', event_types: {a: b}}]         ; apps[0].webhooks[0].event_types",
+            "webhooks: [{url: 'http://h/', event_types: []}]              ; apps[0].webhooks[0].event_types",
+            "webhooks: [{url: 'http://h/', filter: {channel_pattern: '[a-'}}] ; apps[0].webhooks[0].filter.channel_pattern",
+            "webhooks: [{url: 'http://h/', filter: {channel_pattern: '*x'}}]  ; apps[0].webhooks[0].filter.channel_pattern",
+            "webhooks: [{url: 'http://h/', colour: blue}]                ; apps[0].webhooks[0].colour",
+            "webhooks: [{url: 'http://h/', filter: {channel_prefx: a}}]  ; apps[0].webhooks[0].filter.channel_prefx",
+            "webhooks: [{url: 'http://h/', filter: presence-}]           ; apps[0].webhooks[0].filter",
+            "webhooks: [{url: 'http://h/', headers: {X-Pusher-Signature: x}}] ; apps[0].webhooks[0].headers.X-Pusher-Signature",
+            "webhooks: [{url: 'http://h/', headers: {X-Pusher-Key: x}}]  ; apps[0].webhooks[0].headers.X-Pusher-Key",
+            "webhooks: [{url: 'http://h/', headers: {Content-Type: text/plain}}] ; apps[0].webhooks[0].headers.Content-Type",
+            "webhooks: [{url: 'http://h/', headers: {content-length: '5'}}] ; apps[0].webhooks[0].headers.content-length",
+            "webhooks: [{url: 'http://h/', headers: {Host: evil}}]       ; apps[0].webhooks[0].headers.Host",
+            "webhooks: [{url: 'http://h/', headers: {'Bad Name': x}}]    ; apps[0].webhooks[0].headers.Bad Name",
+            "webhooks: [{url: 'http://h/', headers: [Authorization]}]    ; apps[0].webhooks[0].headers",
+            "webhooks: [{url: 'http://h/'}, {url: 'mailto:x@y'}]         ; apps[0].webhooks[1].url",
+            "webhooks: [5]                                               ; apps[0].webhooks[0]",
+            "webhooks: {url: 'http://h/'}                                ; apps[0].webhooks"})
+    void malformedWebhooksAreRejectedNamingTheExactKey(String webhooks, String key) {
+        String firstApp = "apps:\n  - {id: a0, key: k0, secret: s0}\n";
+        assertThatThrownBy(() -> ConfigLoader.fromYaml("apps:\n  - id: a0\n    key: k0\n    secret: s0\n    "
+                + webhooks.strip() + "\n", Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("config key " + key + ":");
+        // the same webhook on the second app names apps[1]
+        assertThatThrownBy(() -> ConfigLoader.fromYaml(firstApp + "  - id: a1\n    key: k1\n    secret: s1\n    "
+                + webhooks.strip() + "\n", Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("config key " + key.replace("apps[0]", "apps[1]") + ":");
+    }
+
+    @Test
+    void hookServerKeysDefaultToTheReadmeValues() throws Exception {
+        HookSettings h = load(null, Map.of()).hooks();
+        assertThat(h.dataDir()).isEqualTo(Path.of("./data"));
+        assertThat(h.batchMs()).isZero();
+        assertThat(h.batchMax()).isEqualTo(100);
+        assertThat(h.timeoutSeconds()).isEqualTo(5);
+        assertThat(h.retryPeriodSeconds()).as("as Pusher: 5 minutes").isEqualTo(300);
+        assertThat(h.workers()).isEqualTo(8);
+        assertThat(h.vacateDelayMs()).as("off, as Pusher").isZero();
+        assertThat(h.handlers()).isEmpty();
+        assertThat(h.adminToken()).as("admin endpoints off").isNull();
+    }
+
+    @Test
+    void hookServerKeysFromTheFileAndTheEnvironment() throws Exception {
+        HookSettings fromFile = load("""
+                data_dir: /var/lib/push
+                webhook_batch_ms: 50
+                webhook_batch_max: 10
+                webhook_timeout: 2
+                webhook_retry_period: 60
+                webhook_workers: 0
+                webhook_vacate_delay_ms: 3000
+                hook_handlers: [com.example.KafkaHandler]
+                admin_token: file-token
+                """, Map.of()).hooks();
+        assertThat(fromFile.dataDir()).isEqualTo(Path.of("/var/lib/push"));
+        assertThat(fromFile.batchMs()).isEqualTo(50);
+        assertThat(fromFile.batchMax()).isEqualTo(10);
+        assertThat(fromFile.timeoutSeconds()).isEqualTo(2);
+        assertThat(fromFile.retryPeriodSeconds()).isEqualTo(60);
+        assertThat(fromFile.workers()).isZero();
+        assertThat(fromFile.vacateDelayMs()).isEqualTo(3000);
+        assertThat(fromFile.handlers()).containsExactly("com.example.KafkaHandler");
+        assertThat(fromFile.adminToken()).isEqualTo("file-token");
+
+        HookSettings fromEnv = load("data_dir: /var/lib/push\nwebhook_workers: 0\n", Map.of(
+                "PUSH_DATA_DIR", "/srv/hooks",
+                "PUSH_WEBHOOK_BATCH_MS", "20",
+                "PUSH_WEBHOOK_BATCH_MAX", "7",
+                "PUSH_WEBHOOK_TIMEOUT", "9",
+                "PUSH_WEBHOOK_RETRY_PERIOD", "30",
+                "PUSH_WEBHOOK_WORKERS", "3",
+                "PUSH_WEBHOOK_VACATE_DELAY_MS", "500",
+                "PUSH_HOOK_HANDLERS", "a,b",
+                "PUSH_ADMIN_TOKEN", "env-token")).hooks();
+        assertThat(fromEnv.dataDir()).isEqualTo(Path.of("/srv/hooks"));
+        assertThat(fromEnv.batchMs()).isEqualTo(20);
+        assertThat(fromEnv.batchMax()).isEqualTo(7);
+        assertThat(fromEnv.timeoutSeconds()).isEqualTo(9);
+        assertThat(fromEnv.retryPeriodSeconds()).isEqualTo(30);
+        assertThat(fromEnv.workers()).as("the environment wins over the file").isEqualTo(3);
+        assertThat(fromEnv.vacateDelayMs()).isEqualTo(500);
+        assertThat(fromEnv.handlers()).containsExactly("a", "b");
+        assertThat(fromEnv.adminToken()).isEqualTo("env-token");
+        assertThat(warnings).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "data_dir: ''                 | data_dir",
+            "data_dir: [a, b]             | data_dir",
+            "webhook_batch_ms: -1         | webhook_batch_ms",
+            "webhook_batch_max: 0         | webhook_batch_max",
+            "webhook_timeout: 0           | webhook_timeout",
+            "webhook_timeout: soon        | webhook_timeout",
+            "webhook_retry_period: -5     | webhook_retry_period",
+            "webhook_workers: -1          | webhook_workers",
+            "webhook_vacate_delay_ms: -1  | webhook_vacate_delay_ms",
+            "hook_handlers: {a: b}        | hook_handlers",
+            "admin_token: [x]             | admin_token",
+            "pending_timeout: 1           | pending_timeout",
+            "redis_url: http://h:6379     | redis_url",
+            "redis_url: [a]               | redis_url",
+            "redis_prefix: [a]            | redis_prefix"})
+    void invalidHookServerKeysAreRejectedNamingTheKey(String yaml, String key) {
+        assertThatThrownBy(() -> ConfigLoader.fromYaml(yaml, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("config key " + key + ":");
+    }
+
+    @Test
+    void redisKeysFromTheFileAndTheEnvironment() {
+        ServerConfig none = ConfigLoader.fromYaml("", Map.of());
+        assertThat(none.redis().enabled()).isFalse();
+        assertThat(none.redis().prefix()).isEqualTo("push:");
+        assertThat(none.hooks().pendingTimeoutSeconds()).isEqualTo(30);
+
+        ServerConfig file = ConfigLoader.fromYaml("redis_url: rediss://:pw@h:6380/2\nredis_prefix: \"a:\"\n"
+                + "pending_timeout: 5\n", Map.of());
+        assertThat(file.redis().url()).isEqualTo("rediss://:pw@h:6380/2");
+        assertThat(file.redis().prefix()).isEqualTo("a:");
+        assertThat(file.hooks().pendingTimeoutSeconds()).isEqualTo(5);
+
+        ServerConfig env = ConfigLoader.fromYaml("redis_url: redis://h\n", Map.of("PUSH_REDIS_URL", "redis://e:1",
+                "PUSH_REDIS_PREFIX", "b:", "PUSH_PENDING_TIMEOUT", "7"));
+        assertThat(env.redis().url()).isEqualTo("redis://e:1");
+        assertThat(env.redis().prefix()).isEqualTo("b:");
+        assertThat(env.hooks().pendingTimeoutSeconds()).isEqualTo(7);
+    }
+
+    @Test
+    void aBadRedisUrlIsRejectedWithoutShowingItsPassword() {
+        assertThatThrownBy(() -> ConfigLoader.fromYaml("redis_url: tcp://:hunter2@h:6379\n", Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("config key redis_url:")
+                .hasMessageNotContaining("hunter2");
+    }
 }
