@@ -80,6 +80,12 @@ public final class RedisStore implements MembershipStore {
         final Map<String, Sub> subs = new HashMap<>();
         /** entry -> user id */
         final Map<String, String> signIns = new HashMap<>();
+        /**
+         * What Redis confirmed and no confirmed removal has undone: the state the cluster was told about. After Redis
+         * lost its data it is restored silently, and the difference to {@link #subs} is then announced.
+         */
+        final Map<String, Sub> confirmedSubs = new HashMap<>();
+        final Map<String, String> confirmedSignIns = new HashMap<>();
     }
 
     private record Sub(String channel, String socketId, String userId, String userInfo) {
@@ -161,7 +167,13 @@ public final class RedisStore implements MembershipStore {
                 }
                 return Joined.FULL;
             }
-            return joined(app, j.channel(), j.socketId(), j.userId(), j.userInfoJson(), r);
+            synchronized (m) {
+                Sub sub = m.subs.get(entry);
+                if (sub != null) {
+                    m.confirmedSubs.put(entry, sub);
+                }
+            }
+            return joined(app, j.channel(), j.socketId(), j.userId(), j.userInfoJson(), r, true);
         });
     }
 
@@ -175,14 +187,15 @@ public final class RedisStore implements MembershipStore {
 
     /** Emits what a JOIN decided and returns the subscriber's answer. On the Redis reply thread, in reply order. */
     @SuppressWarnings("unchecked")
-    private Joined joined(App app, String channel, String socketId, String userId, String userInfo, List<Object> r) {
+    private Joined joined(App app, String channel, String socketId, String userId, String userInfo, List<Object> r,
+            boolean announce) {
         long version = (Long) r.get(0);
-        boolean added = (Long) r.get(1) == 1;
-        if ((Long) r.get(2) == 1) {
+        boolean added = (Long) r.get(1) == 1 && announce;
+        if ((Long) r.get(2) == 1 && announce) {
             events.emit(app, EventType.CHANNEL_OCCUPIED, (seq, t) -> new ChannelOccupied(app, channel, socketId, t,
                     seq));
         }
-        if ((Long) r.get(3) == 1) {
+        if ((Long) r.get(3) == 1 && announce) {
             events.emit(app, EventType.MEMBER_ADDED, (seq, t) -> new MemberAdded(app, channel, userId, userInfo,
                     socketId, version, t, seq));
         }
@@ -244,6 +257,11 @@ public final class RedisStore implements MembershipStore {
         }
         return reply.handle((r, failure) -> {
             if (failure == null) {
+                synchronized (m) {
+                    if (!m.subs.containsKey(entry)) {
+                        m.confirmedSubs.remove(entry);
+                    }
+                }
                 left(app, channel, socketId, userId, r);
             }
             return null;
@@ -291,12 +309,17 @@ public final class RedisStore implements MembershipStore {
                     return m.signIns.values().stream().filter(userId::equals).count() == 1;
                 }
             }
-            return signedIn(app, userId, socketId, r);
+            synchronized (m) {
+                if (m.signIns.containsKey(entry)) {
+                    m.confirmedSignIns.put(entry, userId);
+                }
+            }
+            return signedIn(app, userId, socketId, r, true);
         });
     }
 
-    private boolean signedIn(App app, String userId, String socketId, long r) {
-        if (r == 2) {
+    private boolean signedIn(App app, String userId, String socketId, long r, boolean announce) {
+        if (r == 2 && announce) {
             events.emit(app, EventType.USER_ONLINE, (seq, t) -> new UserOnline(app, userId, socketId, t, seq));
         }
         return r == 2;
@@ -311,7 +334,17 @@ public final class RedisStore implements MembershipStore {
             m.signIns.remove(entry);
             reply = sendSignOut(app, incarnation, previous, entry, userId);
         }
-        return reply.handle((r, failure) -> failure == null && signedOut(app, userId, socketId, r));
+        return reply.handle((r, failure) -> {
+            if (failure != null) {
+                return false;
+            }
+            synchronized (m) {
+                if (!m.signIns.containsKey(entry)) {
+                    m.confirmedSignIns.remove(entry);
+                }
+            }
+            return signedOut(app, userId, socketId, r);
+        });
     }
 
     private CompletionStage<Long> sendSignOut(App app, String inc, String prev, String entry, String userId) {
@@ -484,10 +517,15 @@ public final class RedisStore implements MembershipStore {
                     new String[] {nodesKey}, incarnation, Long.toString(timeoutMs)).toCompletableFuture()
                     .get(WAIT_MS, TimeUnit.MILLISECONDS);
             boolean fresh = (Long) r.get(0) == 1;
+            long now = System.currentTimeMillis();
+            if (upSince == 0) {
+                upSince = now;
+            }
             if (downSince != 0) {
                 log.info("cluster: Redis {} answers again after {} ms; registering this node's clients again",
-                        link.settings().safeUrl(), System.currentTimeMillis() - downSince);
+                        link.settings().safeUrl(), now - downSince);
                 downSince = 0;
+                upSince = now;
                 dirty = true;
             }
             link.reachable(true);
@@ -496,13 +534,22 @@ public final class RedisStore implements MembershipStore {
                         + "registering its clients again", incarnation);
                 dirty = true;
             }
+            boolean lost = (dirty || epoch == null) && redisLostData();
             if (dirty) {
-                reincarnate();
+                reincarnate(lost);
+            }
+            if (announceAt != 0 && now >= announceAt) {
+                announceAt = 0;
+                announceChanges();
             }
             shareConnectionCounts();
-            for (Object dead : (List<Object>) r.get(1)) {
-                if (!dead.equals(incarnation)) {
-                    reap((String) dead);
+            // after an outage every node's deadline has passed: give the others one node_timeout to come back and
+            // register again before counting them as dead, so that a node that stayed does not flap
+            if (now - upSince >= timeoutMs) {
+                for (Object dead : (List<Object>) r.get(1)) {
+                    if (!dead.equals(incarnation)) {
+                        reap((String) dead);
+                    }
                 }
             }
         } catch (Exception e) {
@@ -511,11 +558,28 @@ public final class RedisStore implements MembershipStore {
     }
 
     private boolean registered;
+    /** the deployment's epoch in Redis as this node last saw it: a new one means Redis lost its data */
+    private String epoch;
+    /** when this node last started to see Redis answer (ms) */
+    private long upSince;
+    /** when to announce what changed while Redis had lost its data (0: nothing to do) */
+    private volatile long announceAt;
 
     private boolean hasRegistered() {
         boolean was = registered;
         registered = true;
         return was;
+    }
+
+    /** Whether Redis lost its data since this node last looked (its epoch key is gone or new). */
+    private boolean redisLostData() throws Exception {
+        String key = link.key("epoch");
+        link.state().set(key, Long.toString(System.currentTimeMillis(), 36) + "-" + nodeId, SetArgs.Builder.nx())
+                .get(WAIT_MS, TimeUnit.MILLISECONDS);
+        String now = link.state().get(key).get(WAIT_MS, TimeUnit.MILLISECONDS);
+        boolean lost = epoch != null && !epoch.equals(now);
+        epoch = now;
+        return lost;
     }
 
     private void down(String why) {
@@ -534,10 +598,17 @@ public final class RedisStore implements MembershipStore {
     }
 
     /**
-     * Registers everything this node's clients hold under a new incarnation, then removes the old one: counts and
-     * members that stayed are never seen to drop; what changed meanwhile is announced once.
+     * Registers this node again under a new incarnation.
+     * <ul>
+     * <li>Redis kept its data: everything this node's clients hold now is registered under the new incarnation, then
+     * the old one is removed, so counts and members that stayed never drop, and what changed meanwhile is announced
+     * once.</li>
+     * <li>Redis lost its data: what the cluster had been told (the confirmed entries) is restored silently; a few
+     * seconds later, when the other nodes have restored theirs too, the difference to what the clients hold now is
+     * announced ({@link #announceChanges}), so members who left meanwhile are announced as gone.</li>
+     * </ul>
      */
-    private void reincarnate() throws Exception {
+    private void reincarnate(boolean lost) throws Exception {
         String old = incarnation;
         String next = nodeId + "~" + Long.toString(System.currentTimeMillis(), 36)
                 + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36), 36);
@@ -553,27 +624,112 @@ public final class RedisStore implements MembershipStore {
             App app = e.getKey();
             Mirror m = e.getValue();
             synchronized (m) {
-                for (var s : m.subs.entrySet()) {
-                    Sub sub = s.getValue();
-                    pending.add(sendJoin(app, next, s.getKey(), sub.channel(), sub.userId(), sub.userInfo(),
-                            Integer.MAX_VALUE, false).thenAccept(r -> {
-                                if ((Long) r.get(0) >= 0) {
-                                    joined(app, sub.channel(), sub.socketId(), sub.userId(), sub.userInfo(), r);
-                                }
-                            }).toCompletableFuture());
+                Map<String, Sub> subs = lost ? m.confirmedSubs : m.subs;
+                Map<String, String> signIns = lost ? m.confirmedSignIns : m.signIns;
+                for (var s : subs.entrySet()) {
+                    pending.add(register(app, m, next, s.getKey(), s.getValue(), !lost));
                 }
-                for (var s : m.signIns.entrySet()) {
-                    String socketId = s.getKey().split("\\|", 3)[1];
-                    String userId = s.getValue();
-                    pending.add(run(RedisScripts.SIGN_IN, ScriptOutputType.INTEGER, new String[] {nodeSet(app, next),
-                        key(app, "u")}, s.getKey(), userId).thenAccept(r -> signedIn(app, userId, socketId,
-                            (Long) r)).toCompletableFuture());
+                for (var s : signIns.entrySet()) {
+                    pending.add(registerSignIn(app, m, next, s.getKey(), s.getValue(), !lost));
                 }
             }
         }
         CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0])).get(WAIT_MS * 3, TimeUnit.MILLISECONDS);
         int removed = remove(old);
-        log.info("cluster: node registered as {} ({} entries of {} removed)", next, removed, old);
+        if (lost) {
+            announceAt = System.currentTimeMillis() + Math.max(4_000, timeoutMs / 2);
+            log.warn("cluster: Redis lost its data; node registered again as {} ({} entries restored); what changed "
+                    + "meanwhile is announced in {} ms", next, pending.size(), announceAt - System.currentTimeMillis());
+        } else {
+            for (Mirror m : mirrors.values()) {
+                synchronized (m) {
+                    m.confirmedSubs.keySet().retainAll(m.subs.keySet());
+                    m.confirmedSignIns.keySet().retainAll(m.signIns.keySet());
+                }
+            }
+            log.info("cluster: node registered as {} ({} entries of {} removed)", next, removed, old);
+        }
+    }
+
+    private CompletableFuture<?> register(App app, Mirror m, String inc, String entry, Sub sub, boolean announce) {
+        return sendJoin(app, inc, entry, sub.channel(), sub.userId(), sub.userInfo(), Integer.MAX_VALUE, false)
+                .thenAccept(r -> {
+                    if ((Long) r.get(0) >= 0) {
+                        if (announce) {
+                            synchronized (m) {
+                                if (m.subs.containsKey(entry)) {
+                                    m.confirmedSubs.put(entry, sub);
+                                }
+                            }
+                        }
+                        joined(app, sub.channel(), sub.socketId(), sub.userId(), sub.userInfo(), r, announce);
+                    }
+                }).toCompletableFuture();
+    }
+
+    private CompletableFuture<?> registerSignIn(App app, Mirror m, String inc, String entry, String userId,
+            boolean announce) {
+        String socketId = entry.split("\\|", 3)[1];
+        return this.<Long>run(RedisScripts.SIGN_IN, ScriptOutputType.INTEGER, new String[] {nodeSet(app, inc),
+            key(app, "u")}, entry, userId).thenAccept(r -> {
+                if (announce) {
+                    synchronized (m) {
+                        if (m.signIns.containsKey(entry)) {
+                            m.confirmedSignIns.put(entry, userId);
+                        }
+                    }
+                }
+                signedIn(app, userId, socketId, r, announce);
+            }).toCompletableFuture();
+    }
+
+    /**
+     * After a silent restore: removes (and announces) what the clients no longer hold, registers (and announces)
+     * what they gained while Redis was away.
+     */
+    private void announceChanges() throws Exception {
+        String inc = incarnation;
+        List<CompletableFuture<?>> pending = new ArrayList<>();
+        for (var e : mirrors.entrySet()) {
+            App app = e.getKey();
+            Mirror m = e.getValue();
+            synchronized (m) {
+                for (var s : new ArrayList<>(m.confirmedSubs.entrySet())) {
+                    if (!m.subs.containsKey(s.getKey())) {
+                        Sub sub = s.getValue();
+                        pending.add(sendLeave(app, inc, inc, s.getKey(), sub.channel(), sub.userId()).thenAccept(r -> {
+                            synchronized (m) {
+                                m.confirmedSubs.remove(s.getKey());
+                            }
+                            left(app, sub.channel(), sub.socketId(), sub.userId(), r);
+                        }).toCompletableFuture());
+                    }
+                }
+                for (var s : new ArrayList<>(m.confirmedSignIns.entrySet())) {
+                    if (!m.signIns.containsKey(s.getKey())) {
+                        String socketId = s.getKey().split("\\|", 3)[1];
+                        pending.add(sendSignOut(app, inc, inc, s.getKey(), s.getValue()).thenAccept(r -> {
+                            synchronized (m) {
+                                m.confirmedSignIns.remove(s.getKey());
+                            }
+                            signedOut(app, s.getValue(), socketId, r);
+                        }).toCompletableFuture());
+                    }
+                }
+                for (var s : m.subs.entrySet()) {
+                    if (!m.confirmedSubs.containsKey(s.getKey())) {
+                        pending.add(register(app, m, inc, s.getKey(), s.getValue(), true));
+                    }
+                }
+                for (var s : m.signIns.entrySet()) {
+                    if (!m.confirmedSignIns.containsKey(s.getKey())) {
+                        pending.add(registerSignIn(app, m, inc, s.getKey(), s.getValue(), true));
+                    }
+                }
+            }
+        }
+        CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0])).get(WAIT_MS * 3, TimeUnit.MILLISECONDS);
+        log.info("cluster: announced {} changes made while Redis had lost its data", pending.size());
     }
 
     /** Removes a dead incarnation, claimed so that only one node does it at a time; announces its transitions. */
