@@ -132,7 +132,7 @@ class ClusterChurnTest {
                         c.subs.clear();
                         c.open();
                         reconnects++;
-                    } else if (c.subs.size() < 2 || (c.subs.size() < 6 && r < 0.55)) {
+                    } else if (c.subs.isEmpty() || (c.subs.size() < 4 && r < 0.5)) {
                         String ch = rnd.nextDouble() < 0.4 ? "presence-churn-" + rnd.nextInt(PRESENCE_CHANNELS)
                                 : "churn-" + rnd.nextInt(PUBLIC_CHANNELS);
                         if (c.subs.add(ch)) {

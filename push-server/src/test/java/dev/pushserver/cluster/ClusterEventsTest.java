@@ -275,4 +275,31 @@ class ClusterEventsTest {
         onA.disconnect();
         onB.disconnect();
     }
+
+    @Test
+    void batchTriggerOnOneNodeReachesSubscribersOnTheOtherWithExclusion() throws Exception {
+        String c1 = unique("batch");
+        String c2 = unique("batch");
+        try (Raw onA = Raw.connect(a); Raw onA2 = Raw.connect(a); Raw onB = Raw.connect(b)) {
+            for (Raw c : List.of(onA, onA2, onB)) {
+                c.subscribe(c1);
+                c.subscribe(c2);
+            }
+            com.pusher.rest.data.Result r = b.api().trigger(List.of(
+                    new com.pusher.rest.data.Event(c1, "batched", Map.of("n", 1)),
+                    new com.pusher.rest.data.Event(c2, "batched", Map.of("n", 2)),
+                    new com.pusher.rest.data.Event(c1, "batched", Map.of("n", 3), onA2.socketId)));
+            assertThat(r.getStatus()).as("POST /batch_events on %s: %s", b.id(), r.getMessage())
+                    .isEqualTo(com.pusher.rest.data.Result.Status.SUCCESS);
+            Map<Raw, List<JsonNode>> got1 = untilSentinels(c1, List.of(a, b), onA, onA2, onB);
+            Map<Raw, List<JsonNode>> got2 = untilSentinels(c2, List.of(a, b), onA, onA2, onB);
+            for (Raw c : List.of(onA, onA2, onB)) {
+                List<JsonNode> all = new ArrayList<>(got1.get(c));
+                all.addAll(got2.get(c));
+                List<Integer> expected = c == onA2 ? List.of(1, 2) : List.of(1, 2, 3);
+                assertThat(sequence(all, "batched")).as("batch from %s at %s", b.id(), c)
+                        .containsExactlyInAnyOrderElementsOf(expected);
+            }
+        }
+    }
 }

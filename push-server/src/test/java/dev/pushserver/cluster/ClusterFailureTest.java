@@ -215,8 +215,12 @@ class ClusterFailureTest {
             Raw s2 = Raw.connect(b);
             s2.join(room, "s2", null);
             s2.subscribe(onlyOnB);
-            Awaitility.await().atMost(Duration.ofSeconds(10))
-                    .untilAsserted(() -> assertThat(watcher.currentIds()).containsExactlyInAnyOrder("wa", "s1", "s2"));
+            Raw bothOnA = Raw.connect(a);
+            Raw bothOnB = Raw.connect(b);
+            bothOnA.join(room, "both", null);
+            bothOnB.join(room, "both", null);
+            Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(watcher.currentIds())
+                    .containsExactlyInAnyOrder("wa", "s1", "s2", "both"));
             watcher.barrier(List.of(a, b));
             watcher.rec.removed.clear();
 
@@ -235,7 +239,7 @@ class ClusterFailureTest {
             assertThat(removed).containsExactlyInAnyOrder("s1", "s2");
             Awaitility.await().atMost(Duration.ofMillis(Math.max(1, bound - ms(t0)))).pollInterval(
                     Duration.ofMillis(50)).untilAsserted(() -> {
-                        assertThat(users(a, room)).containsExactly("wa");
+                        assertThat(users(a, room)).containsExactlyInAnyOrder("wa", "both");
                         assertThat(channels(a)).doesNotContain(onlyOnB);
                     });
             long apiMs = ms(t0);
@@ -245,10 +249,71 @@ class ClusterFailureTest {
                     + "API clean after %d ms, process exited after %d ms (code %d)%n", b.id(), nodeTimeout, a.id(),
                     removedMs, apiMs, exitMs, b.process().exitValue());
             watcher.barrier(List.of(a));
-            assertThat(watcher.rec.removed).as("no duplicate member_removed").isEmpty();
+            assertThat(watcher.rec.removed).as("no duplicate member_removed, none for 'both' (still on %s)", a.id())
+                    .isEmpty();
+            assertThat(watcher.currentIds()).containsExactlyInAnyOrder("wa", "both");
+            assertThat(channelInfo(a, room, "user_count,subscription_count").path("subscription_count").asInt())
+                    .isEqualTo(2);
             assertThat(a.status("/ready")).isEqualTo(200);
             s1.disconnect();
             s2.close();
+            bothOnA.close();
+            bothOnB.close();
+        }
+    }
+
+    /**
+     * A node killed and started again at once with the same node_id (as a supervisor or a StatefulSet does), before
+     * the others could see it miss a heartbeat: the members its previous process had are still removed, and what
+     * connects to the new process is kept.
+     */
+    @Test
+    void aNodeKilledAndRestartedAtOnceWithTheSameNodeIdLeavesNoGhostMembers() throws Exception {
+        String room = "presence-restart";
+        String ghostChannel = "restart-ghost";
+        int nodeTimeout = 10; // longer than a JVM restart here, so the restarted node is never seen missing
+        try (RedisProcess redis = RedisProcess.start();
+                ClusterNodes cluster = ClusterNodes.builder(dir, redis).nodes(2).nodeTimeout(nodeTimeout).start()) {
+            Node a = cluster.node(0);
+            Node b = cluster.node(1);
+            JavaMember watcher = JavaMember.join(a, room, "wa", null, "sentinel");
+            Raw ghost = Raw.connect(b);
+            ghost.join(room, "ghost", null);
+            ghost.subscribe(ghostChannel);
+            assertThat(watcher.nextAdded(10).getId()).isEqualTo("ghost");
+
+            long t0 = System.nanoTime();
+            b.kill();
+            ghost.close();
+            b.restart();
+            long restartedMs = ms(t0);
+            Raw fresh = Raw.connect(b);
+            fresh.join(room, "fresh", null);
+
+            assertThat(restartedMs).as("the restart must be quicker than node_timeout for this test").isLessThan(
+                    nodeTimeout * 1000L);
+            long bound = restartedMs + 8_000;
+            Set<String> removed = new TreeSet<>();
+            while (!removed.contains("ghost")) {
+                long left = bound - ms(t0);
+                User u = left <= 0 ? null : watcher.rec.removed.poll(left, TimeUnit.MILLISECONDS);
+                assertThat(u).as("member_removed for 'ghost' (connected to %s's previous process) at %s within %d"
+                        + " ms of the kill (restarted after %d ms); users from %s: %s", b.id(), a.id(), bound,
+                        restartedMs, a.id(), users(a, room)).isNotNull();
+                removed.add(u.getId());
+            }
+            long removedMs = ms(t0);
+            Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                for (Node n : List.of(a, b)) {
+                    assertThat(users(n, room)).as("users from %s", n.id()).containsExactlyInAnyOrder("wa", "fresh");
+                    assertThat(channels(n)).as("channels from %s", n.id()).doesNotContain(ghostChannel);
+                }
+            });
+            System.out.printf("[cluster] kill -9 and immediate restart of %s with the same node_id (node_timeout %d s):"
+                    + " restarted after %d ms, ghost member removed after %d ms%n", b.id(), nodeTimeout, restartedMs,
+                    removedMs);
+            assertThat(removed).as("only the ghost was removed").containsExactly("ghost");
+            fresh.close();
         }
     }
 

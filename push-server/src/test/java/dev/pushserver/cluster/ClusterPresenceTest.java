@@ -17,7 +17,9 @@ import dev.pushserver.testing.ClusterNodes.Node;
 import dev.pushserver.testing.RedisProcess;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -215,6 +217,103 @@ class ClusterPresenceTest {
                     assertThat(channels(n)).as("GET /channels from %s", n.id()).doesNotContain(pub);
                 }
             });
+        }
+    }
+
+    /**
+     * One user joins the same presence channels on both nodes at the same moment, then leaves both at the same
+     * moment: observers on either node are told exactly once per channel each way (the cluster decides the
+     * transitions, not each node on its own).
+     */
+    @Test
+    void simultaneousJoinsAndLeavesOfOneUserOnBothNodesAreAnnouncedOnce() throws Exception {
+        int n = 30;
+        List<String> rooms = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            rooms.add("presence-" + unique("race"));
+        }
+        try (Raw obsA = Raw.connect(a); Raw obsB = Raw.connect(b); Raw uA = Raw.connect(a);
+                Raw uB = Raw.connect(b)) {
+            for (String room : rooms) {
+                obsA.join(room, "obs-a", null);
+                obsB.join(room, "obs-b", null);
+            }
+            // both connections of u send all their joins without waiting
+            Thread ta = new Thread(() -> rooms.forEach(room -> uA.send(uA.joinMessage(room, "u", null))));
+            Thread tb = new Thread(() -> rooms.forEach(room -> uB.send(uB.joinMessage(room, "u", null))));
+            ta.start();
+            tb.start();
+            ta.join();
+            tb.join();
+            for (Raw u : List.of(uA, uB)) {
+                java.util.Set<String> ok = new java.util.HashSet<>();
+                while (ok.size() < n) {
+                    ok.add(u.await("pusher_internal:subscription_succeeded", null, 10).path("channel").asText());
+                }
+            }
+            Map<String, Integer> addedA = countMember(obsA, "pusher_internal:member_added", rooms);
+            Map<String, Integer> addedB = countMember(obsB, "pusher_internal:member_added", rooms);
+            for (String room : rooms) {
+                assertThat(addedA.getOrDefault(room, 0)).as("member_added u on %s at %s", room, a.id()).isEqualTo(1);
+                assertThat(addedB.getOrDefault(room, 0)).as("member_added u on %s at %s", room, b.id()).isEqualTo(1);
+            }
+            for (Node node : List.of(a, b)) {
+                Map<String, Integer> counts = presenceUserCounts(node);
+                for (String room : rooms) {
+                    assertThat(counts.get(room)).as("user_count of %s from %s", room, node.id()).isEqualTo(3);
+                }
+            }
+
+            Thread la = new Thread(() -> rooms.forEach(room -> uA.send(dev.pushserver.testing.Messages
+                    .unsubscribe(room))));
+            Thread lb = new Thread(() -> rooms.forEach(room -> uB.send(dev.pushserver.testing.Messages
+                    .unsubscribe(room))));
+            la.start();
+            lb.start();
+            la.join();
+            lb.join();
+            Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                Map<String, Integer> counts = presenceUserCounts(a);
+                for (String room : rooms) {
+                    assertThat(counts.get(room)).as("user_count of %s after u left", room).isEqualTo(2);
+                }
+            });
+            Map<String, Integer> removedA = countMember(obsA, "pusher_internal:member_removed", rooms);
+            Map<String, Integer> removedB = countMember(obsB, "pusher_internal:member_removed", rooms);
+            for (String room : rooms) {
+                assertThat(removedA.getOrDefault(room, 0)).as("member_removed u on %s at %s", room, a.id())
+                        .isEqualTo(1);
+                assertThat(removedB.getOrDefault(room, 0)).as("member_removed u on %s at %s", room, b.id())
+                        .isEqualTo(1);
+            }
+        }
+    }
+
+    /**
+     * Per room, how many {@code event}s for user u reached {@code c}: waits until each room has one, then reads up
+     * to sentinels of every room triggered through both nodes, so duplicates are counted too.
+     */
+    private static Map<String, Integer> countMember(Raw c, String event, List<String> rooms) throws Exception {
+        Map<String, Integer> out = new java.util.HashMap<>();
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (out.size() < rooms.size()) {
+            long left = deadline - System.currentTimeMillis();
+            JsonNode m = left <= 0 ? null : c.next(left);
+            assertThat(m).as("%s for u at %s on every room; got it on %s", event, c, out.keySet()).isNotNull();
+            count(m, event, out);
+        }
+        for (String room : rooms) {
+            for (JsonNode m : ClusterSupport.untilSentinels(room, List.of(a, b), c).get(c)) {
+                count(m, event, out);
+            }
+        }
+        return out;
+    }
+
+    private static void count(JsonNode m, String event, Map<String, Integer> out) throws Exception {
+        if (m.path("event").asText().equals(event)
+                && JSON.readTree(m.path("data").asText()).path("user_id").asText().equals("u")) {
+            out.merge(m.path("channel").asText(), 1, Integer::sum);
         }
     }
 }

@@ -298,6 +298,15 @@ public final class ClusterNodes implements AutoCloseable {
             return p;
         }
 
+        /** Starts this node's process again (same port, config, node_id and data_dir) and waits until ready. */
+        public void restart() throws IOException {
+            if (alive()) {
+                throw new IllegalStateException(id + " still runs");
+            }
+            launch();
+            awaitReady(Duration.ofSeconds(40));
+        }
+
         /** kill -9: no shutdown hook runs. Returns when the process is gone. */
         public void kill() throws InterruptedException {
             Process p = process;
