@@ -69,10 +69,44 @@ final class ClusterSupport {
             client.send(text);
         }
 
+        /** Every message read so far, in order. */
+        final List<JsonNode> history = new java.util.concurrent.CopyOnWriteArrayList<>();
+
         /** The next message within {@code millis}, or null. */
         JsonNode next(long millis) throws Exception {
             String m = client.next(millis);
-            return m == null ? null : JSON.readTree(m);
+            if (m == null) {
+                return null;
+            }
+            JsonNode n = JSON.readTree(m);
+            history.add(n);
+            return n;
+        }
+
+        /** "event user_id" of every presence member event read so far, counted. */
+        Map<String, Integer> memberEvents(String channel) throws Exception {
+            Map<String, Integer> out = new java.util.TreeMap<>();
+            for (JsonNode m : history) {
+                String ev = m.path("event").asText();
+                if ((ev.equals("pusher_internal:member_added") || ev.equals("pusher_internal:member_removed"))
+                        && channel.equals(m.path("channel").asText())) {
+                    out.merge(ev.substring("pusher_internal:".length()) + " "
+                            + JSON.readTree(m.path("data").asText()).path("user_id").asText(), 1, Integer::sum);
+                }
+            }
+            return out;
+        }
+
+        /** Reads messages until {@link #memberEvents} contains {@code keys}, at most {@code seconds}. */
+        void awaitMemberEvents(String channel, long seconds, String... keys) throws Exception {
+            long deadline = System.currentTimeMillis() + seconds * 1000;
+            while (!memberEvents(channel).keySet().containsAll(List.of(keys))) {
+                long left = deadline - System.currentTimeMillis();
+                if (left <= 0 || next(left) == null) {
+                    throw new AssertionError("member events " + List.of(keys) + " on " + channel + " at " + this
+                            + " within " + seconds + " s; got " + memberEvents(channel));
+                }
+            }
         }
 
         /** Skips messages until this event arrives (on this channel if not null); fails after {@code seconds}. */
