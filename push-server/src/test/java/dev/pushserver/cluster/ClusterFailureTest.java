@@ -554,6 +554,10 @@ class ClusterFailureTest {
             System.out.printf("[cluster] Redis outage, comes back %s: webhooks %s%n", variant,
                     new java.util.TreeMap<>(hookCounts(hooks)));
             soft.assertThat(hookCounts(hooks)).as("webhooks (counted, not deduplicated)").isEqualTo(expectedHooks);
+            for (Node n : List.of(a, b)) {
+                n.log().lines().filter(l -> l.contains("cluster:")).forEach(l -> System.out.println(
+                        "[cluster] " + variant + " " + n.id() + " log: " + l));
+            }
         } finally {
             clients.forEach(Raw::close);
         }
