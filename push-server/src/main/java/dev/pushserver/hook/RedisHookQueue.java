@@ -97,7 +97,11 @@ final class RedisHookQueue implements HookQueue {
         this.consumer = consumer;
         this.leaseMs = pendingTimeoutSeconds * 1000L;
         this.local = local;
-        this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+        this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
+                // reconnect within 2 s of Redis coming back, not after Lettuce's default back-off of up to 30 s
+                .reconnectDelay(io.lettuce.core.resource.Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2,
+                        TimeUnit.MILLISECONDS))
+                .build();
         RedisURI uri = RedisURI.create(url);
         uri.setTimeout(COMMAND_TIMEOUT);
         this.client = RedisClient.create(resources, uri);
