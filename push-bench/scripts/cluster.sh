@@ -14,7 +14,8 @@
 #          the Redis commands per operation (client round trips apart from commands run inside Lua scripts), net of
 #          the idle background (heartbeats) measured first
 #
-# Fanout options default to --subscribers 1000 --rates 25,50,100 when none are given. Examples:
+# Fanout options default to --subscribers 1000 --rates 25,50,100 --stop-after-failures 3 when none are given
+# (every rate runs even when p99 misses the knee criteria). Examples:
 #   push-bench/scripts/cluster.sh
 #   push-bench/scripts/cluster.sh --modes cluster --subscribers 200 --rates 20 --warmup 1 --duration 2
 #
@@ -40,12 +41,12 @@ while [[ $# -gt 0 ]]; do
     --modes) MODES="$2"; shift 2 ;;
     --no-redis-ops) REDIS_OPS=0; shift ;;
     --out-dir) OUT_DIR="$2"; shift 2 ;;
-    -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) break ;;
   esac
 done
 ARGS=("$@")
-if [[ ${#ARGS[@]} -eq 0 ]]; then ARGS=(--subscribers 1000 --rates 25,50,100); fi
+if [[ ${#ARGS[@]} -eq 0 ]]; then ARGS=(--subscribers 1000 --rates 25,50,100 --stop-after-failures 3); fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BENCH_JAR="$ROOT/push-bench/target/push-bench.jar"
