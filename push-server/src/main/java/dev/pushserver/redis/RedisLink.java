@@ -66,7 +66,9 @@ public final class RedisLink implements AutoCloseable {
             this.clusterClient = RedisClusterClient.create(resources, uris);
             clusterClient.setOptions(ClusterClientOptions.builder()
                     .autoReconnect(true)
-                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    // Lettuce opens the connection to each cluster node on first use: commands must wait for it
+                    // (bounded by the command timeout) rather than be rejected
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
                     .timeoutOptions(timeouts)
                     .build());
         } else {
