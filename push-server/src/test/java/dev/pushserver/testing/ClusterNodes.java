@@ -387,12 +387,14 @@ public final class ClusterNodes implements AutoCloseable {
         }
     }
 
-    static String testClassPath() {
+    /** The class path of the tests, for server processes started from a test. */
+    public static String testClassPath() {
         String surefire = System.getProperty("surefire.test.class.path");
         return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
     }
 
-    static int freePort() throws IOException {
+    /** A loopback port free right now. */
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             s.setReuseAddress(true);
             return s.getLocalPort();
