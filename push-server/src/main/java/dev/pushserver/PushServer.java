@@ -4,7 +4,9 @@ import dev.pushserver.api.AdminHandler;
 import dev.pushserver.api.ApiHandler;
 import dev.pushserver.app.App;
 import dev.pushserver.app.AppRegistry;
+import dev.pushserver.cluster.Broker;
 import dev.pushserver.cluster.LocalBroker;
+import dev.pushserver.cluster.RedisBroker;
 import dev.pushserver.config.ServerConfig;
 import dev.pushserver.connection.Connection;
 import dev.pushserver.core.ClientDispatcher;
@@ -13,6 +15,8 @@ import dev.pushserver.event.EventStream;
 import dev.pushserver.protocol.ErrorCodes;
 import dev.pushserver.store.MembershipStore;
 import dev.pushserver.store.MemoryStore;
+import dev.pushserver.store.RedisStore;
+import dev.pushserver.redis.RedisLink;
 import dev.pushserver.transport.ServerContext;
 import dev.pushserver.transport.Transport;
 import java.util.concurrent.TimeUnit;
@@ -28,27 +32,47 @@ public final class PushServer implements ServerContext, AutoCloseable {
     private final ServerConfig config;
     private final Transport transport;
     private final PushCore core;
+    private RedisLink redis;
     private volatile boolean stopping;
     private volatile boolean stopped;
 
     private PushServer(ServerConfig config, Function<EventStream, MembershipStore> stores) {
         this.config = config;
         this.transport = new Transport(config);
+        AppRegistry apps = new AppRegistry(config.apps());
+        Broker broker = new LocalBroker();
+        if (stores == null) {
+            if (config.redis().enabled()) {
+                // a cluster node: state, messages between nodes (and hooks) in Redis
+                this.redis = new RedisLink(config.redis());
+                broker = new RedisBroker(redis, apps);
+                stores = events -> new RedisStore(redis, events, apps);
+                log.info("cluster: node {} (node_timeout {} s, Redis {})", config.redis().nodeId(),
+                        config.redis().nodeTimeoutSeconds(), config.redis().safeUrl());
+            } else {
+                stores = MemoryStore::new;
+            }
+        }
         try {
-            this.core = new PushCore(config, new AppRegistry(config.apps()), transport.eventLoops(),
-                    transport.frameEncoder(), stores, new LocalBroker());
+            this.core = new PushCore(config, apps, transport.eventLoops(), transport.frameEncoder(), stores, broker);
         } catch (RuntimeException e) {
             transport.shutdown(); // e.g. an unusable data_dir: nothing may keep running
+            if (redis != null) {
+                redis.close();
+            }
             throw e;
         }
     }
 
-    /** Binds the listeners and returns the running server (one node, in-memory state). */
+    /**
+     * Binds the listeners and returns the running server: one node with in-memory state, or a cluster node when
+     * {@code redis_url} is set.
+     */
     public static PushServer start(ServerConfig config) throws InterruptedException {
-        return start(config, MemoryStore::new);
+        return start(config, null);
     }
 
-    /** As {@link #start(ServerConfig)}, with the membership store that {@code stores} makes. */
+    /** As {@link #start(ServerConfig)}, with the membership store that {@code stores} makes (null: by config). */
     public static PushServer start(ServerConfig config, Function<EventStream, MembershipStore> stores)
             throws InterruptedException {
         PushServer server = new PushServer(config, stores);
@@ -57,6 +81,9 @@ public final class PushServer implements ServerContext, AutoCloseable {
         } catch (RuntimeException | InterruptedException e) {
             server.core.close();
             server.transport.shutdown();
+            if (server.redis != null) {
+                server.redis.close();
+            }
             throw e;
         }
         return server;
@@ -106,6 +133,9 @@ public final class PushServer implements ServerContext, AutoCloseable {
         int left = core.connections().count();
         core.close();
         transport.shutdown();
+        if (redis != null) {
+            redis.close();
+        }
         stopped = true;
         log.info("stopped: {} connections told to reconnect, {} still open at the deadline; {} slow consumers "
                 + "closed while running", open, left, transport.slowConsumerCloses());
@@ -144,5 +174,13 @@ public final class PushServer implements ServerContext, AutoCloseable {
     @Override
     public boolean isStopping() {
         return stopping;
+    }
+
+    @Override
+    public String notReady() {
+        if (stopping) {
+            return "Server is shutting down";
+        }
+        return core.problem();
     }
 }

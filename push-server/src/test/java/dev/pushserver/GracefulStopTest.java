@@ -7,13 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.pusher.client.Pusher;
 import com.pusher.client.connection.ConnectionState;
 import dev.pushserver.config.ConfigLoader;
+import dev.pushserver.testing.ClusterNodes;
 import dev.pushserver.testing.ConnectionRecorder;
 import dev.pushserver.testing.FrameSocket;
 import dev.pushserver.testing.RawClient;
 import dev.pushserver.testing.TestServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -181,15 +181,11 @@ class GracefulStopTest {
     }
 
     static String testClassPath() {
-        String surefire = System.getProperty("surefire.test.class.path");
-        return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
+        return ClusterNodes.testClassPath();
     }
 
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        }
+        return ClusterNodes.freePort();
     }
 
     static void awaitListening(Process process, int port, Path log) {

@@ -81,7 +81,7 @@ class BenchSmokeTest {
 
     private <T extends ScenarioBase> T tiny(T s, int port) {
         s.target.port = port;
-        s.target.serverPid = ProcessHandle.current().pid();
+        s.target.serverPids = new long[] {ProcessHandle.current().pid()};
         s.target.label = "smoke";
         s.target.heap = "off";
         s.target.sources = "127.0.0.1-127.0.0.4";
@@ -161,6 +161,48 @@ class BenchSmokeTest {
         assertThat(dbl(out.get(0), "server_cpu_us_per_delivery")).isGreaterThanOrEqualTo(0);
         assertThat(out.get(2).get("summary")).isEqualTo(true);
         assertThat(out.get(2).fields()).containsKey("knee_rate");
+    }
+
+    /**
+     * The cluster options on one node: subscribers round-robin over two spellings of its address, triggers to an
+     * explicit publish port, CPU summed over two pids (the same one twice).
+     */
+    @Test
+    void fanoutOverSeveralEndpoints() throws Exception {
+        Fanout f = tiny(new Fanout(), 1); // --port is not used when --ports is given
+        f.target.ports = server.port() + ",127.0.0.1:" + server.port();
+        f.target.publishPort = server.port();
+        long pid = ProcessHandle.current().pid();
+        f.target.serverPids = new long[] {pid, pid};
+        f.subscribers = 20;
+        f.rates = "20";
+        f.httpConns = 1;
+        f.call();
+        List<Result> out = lines("fanout");
+        assertThat(out).hasSize(2);
+        assertComplete(out.get(0));
+        assertThat(out.get(0).get("ws_endpoints"))
+                .isEqualTo("[127.0.0.1:" + server.port() + ", 127.0.0.1:" + server.port() + "]");
+        assertThat(out.get(0).get("publish_endpoint")).isEqualTo("127.0.0.1:" + server.port());
+        assertThat(num(out.get(0), "server_processes")).isEqualTo(2);
+        assertThat(dbl(out.get(0), "server_cpu_us_per_delivery")).isGreaterThanOrEqualTo(0);
+    }
+
+    @Test
+    void targetEndpoints() {
+        Target t = new Target();
+        assertThat(t.wsEndpoints()).containsExactly(new Target.Endpoint("127.0.0.1", 6001));
+        assertThat(t.publishEndpoint()).isEqualTo(new Target.Endpoint("127.0.0.1", 6001));
+        t.apiPort = 6002;
+        assertThat(t.publishEndpoint()).isEqualTo(new Target.Endpoint("127.0.0.1", 6002));
+        t.ports = "17601, 10.0.0.2:17602,";
+        t.publishHost = "10.0.0.3";
+        t.publishPort = 17603;
+        assertThat(t.wsEndpoints()).containsExactly(new Target.Endpoint("127.0.0.1", 17601),
+                new Target.Endpoint("10.0.0.2", 17602));
+        assertThat(t.publishEndpoint()).isEqualTo(new Target.Endpoint("10.0.0.3", 17603));
+        Fanout f = picocli.CommandLine.populateCommand(new Fanout(), "--server-pid", "12,34");
+        assertThat(f.target.serverPids).containsExactly(12L, 34L);
     }
 
     @Test

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pushserver.app.App;
 import dev.pushserver.app.AppRegistry;
+import dev.pushserver.cluster.NodeMessage;
 import dev.pushserver.cluster.Publisher;
 import dev.pushserver.config.AppConfig;
 import dev.pushserver.event.ChannelEvent.ServerEvent;
@@ -17,6 +18,7 @@ import dev.pushserver.protocol.Messages;
 import dev.pushserver.store.CachedEvent;
 import dev.pushserver.store.ChannelCounts;
 import dev.pushserver.store.MembershipStore;
+import dev.pushserver.store.StoreUnavailable;
 import dev.pushserver.user.UserService;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -80,6 +82,9 @@ public final class ApiHandler {
                 ? failure.getCause() : failure;
         if (cause instanceof ApiError e) {
             return e.response();
+        }
+        if (cause instanceof StoreUnavailable) {
+            return ApiResponse.error(503, cause.getMessage());
         }
         log.error("HTTP API {} {} failed: {}", req.method(), LogText.of(Uri.rawPath(req.uri())), cause.toString(), cause);
         return ApiResponse.error(500, "Internal server error: " + cause.getMessage() + "; try again");
@@ -522,6 +527,7 @@ public final class ApiHandler {
             throw ApiError.badRequest("Invalid user id: expected 1 to 128 characters");
         }
         users.terminate(app, userId);
+        publisher.broadcast(new NodeMessage(app, NodeMessage.Kind.TERMINATE, userId)); // and on the other nodes
         return CompletableFuture.completedFuture(EMPTY_OBJECT);
     }
 

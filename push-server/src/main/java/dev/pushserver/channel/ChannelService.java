@@ -158,8 +158,12 @@ public final class ChannelService {
         Subscription sub = fanout.add(conn.session(), channel, userId);
         boolean readCache = cfg.enableCacheChannels() && ChannelType.isCache(channel);
         String member = userId;
-        CompletionStage<Joined> join = store.join(app, new Join(channel, conn.socketId(), userId, userInfo,
-                cfg.maxPresenceMembers(), readCache));
+        Join request = new Join(channel, conn.socketId(), userId, userInfo, cfg.maxPresenceMembers(), readCache);
+        // in a cluster, the store decides once this node hears the channel's messages from the other nodes, so that
+        // no member event of a later transition can pass it by (when they cannot be reached, it goes on without)
+        CompletionStage<Void> listening = publisher.listening(app, channel);
+        CompletionStage<Joined> join = OnLoop.isDone(listening) ? store.join(app, request)
+                : listening.handle((ok, failure) -> request).thenCompose(r -> store.join(app, r));
         return OnLoop.when(join, conn.session(), (joined, failure) -> joined(conn, sub, member, readCache, joined,
                 failure));
     }

@@ -1,7 +1,10 @@
 package dev.pushserver.cluster;
 
+import dev.pushserver.app.App;
 import dev.pushserver.fanout.ChannelInterest;
 import dev.pushserver.fanout.Publication;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
 /**
@@ -12,11 +15,32 @@ import java.util.function.Consumer;
  */
 public interface Broker extends ChannelInterest, AutoCloseable {
 
-    /** Starts receiving: publications of other nodes go to {@code local}. */
-    void start(Consumer<Publication> local);
+    CompletableFuture<Void> LISTENING = CompletableFuture.completedFuture(null);
+
+    /**
+     * Starts receiving: publications of other nodes go to {@code local}, notices of other nodes to {@code notices}.
+     */
+    void start(Consumer<Publication> local, Consumer<NodeMessage> notices);
 
     /** Sends a publication of this node (already delivered locally) to the other nodes. */
     void publish(Publication publication);
+
+    /** Sends a notice to every other node. */
+    void broadcast(NodeMessage message);
+
+    /**
+     * Completes once messages of {@code channel} published anywhere reach this node (after
+     * {@link #firstSubscriber}); a subscribe waits for it before the store decides, so that no member event of a
+     * later transition can miss it. May complete exceptionally when the other nodes cannot be reached.
+     */
+    default CompletionStage<Void> listening(App app, String channel) {
+        return LISTENING;
+    }
+
+    /** Null while the link to the other nodes works, else what is wrong (for /ready and the logs). */
+    default String problem() {
+        return null;
+    }
 
     @Override
     void close();

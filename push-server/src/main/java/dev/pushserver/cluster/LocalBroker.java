@@ -8,7 +8,11 @@ import java.util.function.Consumer;
 public final class LocalBroker implements Broker {
 
     @Override
-    public void start(Consumer<Publication> local) {
+    public void start(Consumer<Publication> local, Consumer<NodeMessage> notices) {
+    }
+
+    @Override
+    public void broadcast(NodeMessage message) {
     }
 
     @Override

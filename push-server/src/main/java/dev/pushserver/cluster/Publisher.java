@@ -16,7 +16,21 @@ public final class Publisher {
     public Publisher(LocalFanout local, Broker broker) {
         this.local = local;
         this.broker = broker;
-        broker.start(local::deliver);
+    }
+
+    /** Starts receiving what other nodes publish; their notices go to {@code notices}. */
+    public void start(java.util.function.Consumer<NodeMessage> notices) {
+        broker.start(local::deliver, notices);
+    }
+
+    /** Tells every other node (this node acts on its own notices itself). */
+    public void broadcast(NodeMessage message) {
+        broker.broadcast(message);
+    }
+
+    /** See {@link Broker#listening}. */
+    public java.util.concurrent.CompletionStage<Void> listening(App app, String channel) {
+        return broker.listening(app, channel);
     }
 
     public void publish(Publication p) {

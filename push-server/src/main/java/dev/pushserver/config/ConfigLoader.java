@@ -40,7 +40,7 @@ public final class ConfigLoader {
             "http_header_timeout", "http_body_timeout", "http_idle_timeout", "max_concurrent_request_bodies",
             "data_dir", "webhook_batch_ms", "webhook_batch_max", "webhook_timeout", "webhook_retry_period",
             "webhook_workers", "webhook_vacate_delay_ms", "hook_handlers", "admin_token", "pending_timeout",
-            "redis_url", "redis_prefix", "apps");
+            "redis_url", "redis_prefix", "redis_cluster", "node_id", "node_timeout", "apps");
 
     /** Per-app keys. */
     static final List<String> APP_KEYS = List.of("id", "key", "secret", "enabled", "enable_client_messages",
@@ -259,11 +259,22 @@ public final class ConfigLoader {
                 r.optional("admin_token"),
                 r.integer("pending_timeout", 2, 3_600));
         String redisUrl = r.optional("redis_url");
-        if (redisUrl != null && !(redisUrl.startsWith("redis://") || redisUrl.startsWith("rediss://"))) {
+        if (redisUrl != null && java.util.Arrays.stream(redisUrl.split(",")).map(String::trim)
+                .anyMatch(u -> !(u.startsWith("redis://") || u.startsWith("rediss://")))) {
             throw new ConfigException("config key redis_url: '" + redisUrl.replaceAll("//[^@/]*@", "//***@")
                     + "' must start with redis:// or rediss://");
         }
-        RedisSettings redis = new RedisSettings(redisUrl, r.string("redis_prefix", "push:"));
+        String prefix = r.string("redis_prefix", "push:");
+        if (prefix.indexOf('{') >= 0 || prefix.indexOf('}') >= 0) {
+            throw new ConfigException("config key redis_prefix: '" + prefix + "' must not contain { or } (the keys "
+                    + "of one app carry a {hash tag} so that Redis Cluster keeps them in one slot)");
+        }
+        String nodeId = r.optional("node_id");
+        if (nodeId != null && !nodeId.matches("[A-Za-z0-9_.:-]{1,64}")) {
+            throw new ConfigException("config key node_id: '" + nodeId + "' must be 1-64 letters, digits or _ . : -");
+        }
+        RedisSettings redis = new RedisSettings(redisUrl, prefix, nodeId == null ? RedisSettings.generatedNodeId()
+                : nodeId, r.integer("node_timeout", 2, 3_600), r.bool("redis_cluster", false));
 
         JsonNode appsNode = tree.get("apps");
         boolean devApp = appsNode == null || appsNode.isNull();

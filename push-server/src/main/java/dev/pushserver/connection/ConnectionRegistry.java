@@ -31,13 +31,15 @@ public final class ConnectionRegistry {
     public record Admission(Connection connection, Refusal refusal) {
     }
 
+    private volatile java.util.function.ToIntFunction<App> elsewhere = a -> 0;
+
     public Admission open(Session session) {
         App app = session.app();
         AppConnections a = apps.get(app);
         int max = app.config().maxConnections();
         while (true) {
             int n = a.count.get();
-            if (max > 0 && n >= max) {
+            if (max > 0 && n + elsewhere.applyAsInt(app) >= max) {
                 return new Admission(null, Refusal.OVER_QUOTA);
             }
             if (a.count.compareAndSet(n, n + 1)) {
@@ -66,6 +68,16 @@ public final class ConnectionRegistry {
             a.count.decrementAndGet();
             total.decrementAndGet();
         }
+    }
+
+    /** Open connections of {@code app} on this node. */
+    public int count(App app) {
+        return apps.get(app).count.get();
+    }
+
+    /** Where connections of an app on the other nodes of a cluster are counted for max_connections. */
+    public void countElsewhere(java.util.function.ToIntFunction<App> elsewhere) {
+        this.elsewhere = elsewhere;
     }
 
     /** Open connections of every app (including those still being cleaned up). */

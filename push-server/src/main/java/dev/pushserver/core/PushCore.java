@@ -73,7 +73,19 @@ public final class PushCore implements AutoCloseable {
         ScheduledExecutorService timer = loops.get(0);
         events.listen(new MemberEvents(publisher));
         events.listen(new SubscriptionCounts(publisher, timer));
-        events.listen(new WatchlistEvents(watchers));
+        WatchlistEvents watchlist = new WatchlistEvents(watchers);
+        events.listen(watchlist);
+        // the other nodes' watchers learn of this node's online / offline transitions, and this node of theirs
+        events.listen(new NodeNotices(publisher));
+        publisher.start(notice -> {
+            switch (notice.kind()) {
+                case TERMINATE -> users.terminate(notice.app(), notice.userId());
+                case USER_ONLINE -> watchlist.notify(notice.app(), notice.userId(), true);
+                case USER_OFFLINE -> watchlist.notify(notice.app(), notice.userId(), false);
+            }
+        });
+        store.countConnections(registry::count);
+        registry.countElsewhere(store::connectionsElsewhere);
         // webhooks and the user's hook handlers: null when there are none
         this.hooks = HookService.start(config, apps, events, true);
         this.admin = new AdminHandler(config.hooks().adminToken(), hooks);
@@ -116,9 +128,16 @@ public final class PushCore implements AutoCloseable {
         return hooks;
     }
 
+    /** Null when this node can serve with cluster-wide state, else what is wrong (for /ready). */
+    public String problem() {
+        String p = store.problem();
+        return p != null ? p : broker.problem();
+    }
+
     @Override
     public void close() {
         eviction.cancel(false);
+        store.close(); // a cluster node removes its state from Redis first: its transitions still reach hooks
         queries.shutdownNow();
         if (hooks != null) {
             hooks.close(); // what was emitted is on disk; undelivered events wait for the next start

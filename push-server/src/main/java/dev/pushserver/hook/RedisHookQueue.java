@@ -18,9 +18,11 @@ import io.lettuce.core.XAutoClaimArgs;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.XReadArgs.StreamOffset;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.models.stream.ClaimedMessages;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -79,7 +81,10 @@ final class RedisHookQueue implements HookQueue {
     private final HookStore local;
     private final ClientResources resources;
     private final RedisClient client;
-    private StatefulRedisConnection<String, String> connection;
+    private final RedisClusterClient clusterClient;
+    private StatefulConnection<String, String> connection;
+    private RedisClusterCommands<String, String> syncCommands;
+    private RedisClusterAsyncCommands<String, String> asyncCommands;
     private long connectTriedAt;
     /** destinations this worker delivers now, with when it last renewed its claim (nanoTime) */
     private final Map<String, Long> owned = new HashMap<>();
@@ -97,16 +102,37 @@ final class RedisHookQueue implements HookQueue {
         this.consumer = consumer;
         this.leaseMs = pendingTimeoutSeconds * 1000L;
         this.local = local;
-        this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
-        RedisURI uri = RedisURI.create(url);
-        uri.setTimeout(COMMAND_TIMEOUT);
-        this.client = RedisClient.create(resources, uri);
-        client.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                // fail at once while disconnected, so that events go to the local queue instead of waiting
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
-                .build());
+        this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
+                // reconnect within 2 s of Redis coming back, not after Lettuce's default back-off of up to 30 s
+                .reconnectDelay(io.lettuce.core.resource.Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2,
+                        TimeUnit.MILLISECONDS))
+                .build();
+        List<RedisURI> uris = settings.urls().stream().map(u -> {
+            RedisURI uri = RedisURI.create(u);
+            uri.setTimeout(COMMAND_TIMEOUT);
+            return uri;
+        }).toList();
+        if (settings.isCluster()) {
+            // each destination's stream, claim and try-state are single keys: any slot will do
+            this.client = null;
+            this.clusterClient = RedisClusterClient.create(resources, uris);
+            clusterClient.setOptions(ClusterClientOptions.builder()
+                    .autoReconnect(true)
+                    // Lettuce opens the connection to each cluster node on first use: commands must wait for it
+                    // (bounded by the command timeout) rather than be rejected
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                    .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
+                    .build());
+        } else {
+            this.clusterClient = null;
+            this.client = RedisClient.create(resources, uris.get(0));
+            client.setOptions(ClientOptions.builder()
+                    .autoReconnect(true)
+                    // fail at once while disconnected, so that events go to the local queue instead of waiting
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
+                    .build());
+        }
         if (local != null) {
             try {
                 // events written aside before this start (or queued before Redis was configured) go first
@@ -154,7 +180,7 @@ final class RedisHookQueue implements HookQueue {
 
     // ---- the connection ---------------------------------------------------------------------------------------
 
-    private StatefulRedisConnection<String, String> connection() throws Unavailable {
+    private StatefulConnection<String, String> connection() throws Unavailable {
         if (connection == null) {
             long now = System.nanoTime();
             if (connectTriedAt != 0 && now - connectTriedAt < 1_000_000_000L) {
@@ -162,7 +188,17 @@ final class RedisHookQueue implements HookQueue {
             }
             connectTriedAt = now;
             try {
-                connection = client.connect();
+                if (clusterClient != null) {
+                    var c = clusterClient.connect();
+                    syncCommands = c.sync();
+                    asyncCommands = c.async();
+                    connection = c;
+                } else {
+                    var c = client.connect();
+                    syncCommands = c.sync();
+                    asyncCommands = c.async();
+                    connection = c;
+                }
                 log.info("hook queue: connected to Redis {}", safeUrl(url));
             } catch (RuntimeException e) {
                 throw unavailable(e);
@@ -171,8 +207,9 @@ final class RedisHookQueue implements HookQueue {
         return connection;
     }
 
-    private RedisCommands<String, String> sync() throws Unavailable {
-        return connection().sync();
+    private RedisClusterCommands<String, String> sync() throws Unavailable {
+        connection();
+        return syncCommands;
     }
 
     private Unavailable unavailable(RuntimeException e) {
@@ -181,11 +218,11 @@ final class RedisHookQueue implements HookQueue {
 
     /** Runs Redis commands; any Redis failure becomes {@link Unavailable}. */
     private interface Work<T> {
-        T run(RedisCommands<String, String> redis) throws Unavailable;
+        T run(RedisClusterCommands<String, String> redis) throws Unavailable;
     }
 
     private <T> T redis(Work<T> work) throws Unavailable {
-        RedisCommands<String, String> redis = sync();
+        RedisClusterCommands<String, String> redis = sync();
         try {
             return work.run(redis);
         } catch (RuntimeException e) {
@@ -194,9 +231,10 @@ final class RedisHookQueue implements HookQueue {
     }
 
     /** Sends commands together (one round trip) and waits for every answer. */
-    private void pipelined(java.util.function.Function<RedisAsyncCommands<String, String>, List<RedisFuture<?>>> cmds)
+    private void pipelined(java.util.function.Function<RedisClusterAsyncCommands<String, String>, List<RedisFuture<?>>> cmds)
             throws Unavailable {
-        RedisAsyncCommands<String, String> async = connection().async();
+        connection();
+        RedisClusterAsyncCommands<String, String> async = asyncCommands;
         try {
             List<RedisFuture<?>> futures = cmds.apply(async);
             if (!LettuceFutures.awaitAll(COMMAND_TIMEOUT, futures.toArray(new RedisFuture<?>[0]))) {
@@ -332,7 +370,7 @@ final class RedisHookQueue implements HookQueue {
     }
 
     /** Removes consumers of dead workers (nothing pending any more) so that the group does not grow per restart. */
-    private void forgetIdleConsumers(RedisCommands<String, String> r, String key) {
+    private void forgetIdleConsumers(RedisClusterCommands<String, String> r, String key) {
         for (Object info : r.xinfoConsumers(key, GROUP)) {
             if (!(info instanceof List<?> fields)) {
                 continue;
@@ -649,7 +687,11 @@ final class RedisHookQueue implements HookQueue {
         if (connection != null) {
             connection.close();
         }
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        if (client != null) {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        } else {
+            clusterClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
         resources.shutdown(0, 2, TimeUnit.SECONDS);
         if (local != null) {
             local.close();

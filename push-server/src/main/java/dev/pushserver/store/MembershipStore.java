@@ -51,4 +51,22 @@ public interface MembershipStore {
     /** Drops expired cache entries; called periodically. */
     default void evictExpired() {
     }
+
+    /** Where a cluster-wide store reads this node's connection count per app (for max_connections). */
+    default void countConnections(java.util.function.ToIntFunction<App> local) {
+    }
+
+    /** Connections of {@code app} on the other nodes, as last heard (0 for one node). */
+    default int connectionsElsewhere(App app) {
+        return 0;
+    }
+
+    /** Null while the store works, else what is wrong (for /ready and the logs). */
+    default String problem() {
+        return null;
+    }
+
+    /** Stops; a shared store removes this node's state. */
+    default void close() {
+    }
 }

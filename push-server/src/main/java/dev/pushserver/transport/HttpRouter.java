@@ -30,6 +30,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private static final byte[] HEALTH = "{\"ok\":true}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] READY = "{\"ready\":true}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private final ServerContext server;
     private final Transport transport;
@@ -100,6 +101,17 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                     : HttpResponseStatus.OK;
             responder.respond(HttpResponses.json(status, server.isStopping()
                     ? ApiError.body("Server is shutting down") : HEALTH), keepAlive);
+            return;
+        }
+        if (path.equals("/ready")) {
+            if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
+                responder.respond(HttpResponses.json(HttpResponseStatus.METHOD_NOT_ALLOWED,
+                        ApiError.body("Only GET is allowed on " + path)), keepAlive);
+                return;
+            }
+            String problem = server.notReady();
+            responder.respond(problem == null ? HttpResponses.json(HttpResponseStatus.OK, READY)
+                    : HttpResponses.json(HttpResponseStatus.SERVICE_UNAVAILABLE, ApiError.body(problem)), keepAlive);
             return;
         }
         // the path is not echoed: a client must not be able to make the server repeat its bytes

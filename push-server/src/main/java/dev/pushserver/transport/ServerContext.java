@@ -20,4 +20,9 @@ public interface ServerContext {
     AdminHandler admin();
 
     boolean isStopping();
+
+    /** Null when the server can serve (for /ready), else why not: stopping, or a required dependency is down. */
+    default String notReady() {
+        return isStopping() ? "Server is shutting down" : null;
+    }
 }

@@ -30,13 +30,20 @@ public final class WatchlistEvents implements ChannelEventListener {
 
     @Override
     public void onEvent(ChannelEvent event) {
-        Set<Connection> to = watchers.of(event.app(), event.userId());
+        notify(event.app(), event.userId(), event instanceof UserOnline);
+    }
+
+    /** Tells this node's watchers of {@code userId} (also for a transition another node decided). */
+    public void notify(App app, String userId, boolean online) {
+        if (!app.config().enableWatchlistEvents()) {
+            return;
+        }
+        Set<Connection> to = watchers.of(app, userId);
         if (to.isEmpty()) {
             return;
         }
-        List<String> ids = List.of(event.userId());
-        byte[] message = event instanceof UserOnline ? Messages.watchlistEvents(ids, List.of())
-                : Messages.watchlistEvents(List.of(), ids);
+        List<String> ids = List.of(userId);
+        byte[] message = online ? Messages.watchlistEvents(ids, List.of()) : Messages.watchlistEvents(List.of(), ids);
         for (Connection w : to) {
             w.send(message);
         }

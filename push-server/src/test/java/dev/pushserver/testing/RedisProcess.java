@@ -42,6 +42,12 @@ public final class RedisProcess implements AutoCloseable {
         return start(List.of("--save", "", "--appendonly", "yes", "--appendfsync", "always"));
     }
 
+    /** A node of a Redis Cluster (see {@link RedisCluster}); nothing persisted. */
+    public static RedisProcess clusterNode() throws IOException, InterruptedException {
+        return start(List.of("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--save", "",
+                "--appendonly", "no"));
+    }
+
     private static RedisProcess start(List<String> options) throws IOException, InterruptedException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {

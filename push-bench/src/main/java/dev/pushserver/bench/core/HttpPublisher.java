@@ -58,6 +58,7 @@ public final class HttpPublisher implements AutoCloseable {
     private final ArrayDeque<HttpConn> idle = new ArrayDeque<>();
     private final int channels;
     private Factory factory;
+    private final Target.Endpoint endpoint;
     private final String hostHeader;
 
     /** ok[stream][chan]: events answered 200, i.e. what each subscriber of chan should get from the stream */
@@ -101,7 +102,8 @@ public final class HttpPublisher implements AutoCloseable {
         this.signer = new Signer(target.appId, target.key, target.secret);
         this.channels = channels;
         this.ok = new long[connections][channels];
-        this.hostHeader = target.host + ":" + target.apiPort();
+        this.endpoint = target.publishEndpoint();
+        this.hostHeader = endpoint.toString();
         List<ChannelFuture> futures = new ArrayList<>();
         for (int i = 0; i < connections; i++) {
             HttpConn c = new HttpConn(i);
@@ -148,7 +150,7 @@ public final class HttpPublisher implements AutoCloseable {
     }
 
     private ChannelFuture connect(HttpConn c) {
-        return net.connect(target.host, target.apiPort(), new ChannelInitializer<SocketChannel>() {
+        return net.connect(endpoint.host(), endpoint.port(), new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
                 c.channel = ch;

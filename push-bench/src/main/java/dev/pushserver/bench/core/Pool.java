@@ -37,7 +37,9 @@ public class Pool implements WsConn.Listener, AutoCloseable {
     protected final Net net;
     protected final Phase phase;
     protected final int streams;
-    private final byte[] upgrade;
+    /** where subscriber i connects: endpoints[i % n], with the upgrade request naming that host */
+    private final Target.Endpoint[] endpoints;
+    private final byte[][] upgrades;
     private final ThreadLocal<Signer> signers;
     private final List<WsConn> conns = Collections.synchronizedList(new ArrayList<>());
     private final Histogram handshakes = new Histogram(LoopStats.MAX_MICROS, 3);
@@ -52,7 +54,11 @@ public class Pool implements WsConn.Listener, AutoCloseable {
         this.net = net;
         this.phase = phase;
         this.streams = streams;
-        this.upgrade = WsConn.upgradeRequest(target.host, target.port, target.wsPathAndQuery());
+        this.endpoints = target.wsEndpoints().toArray(new Target.Endpoint[0]);
+        this.upgrades = new byte[endpoints.length][];
+        for (int i = 0; i < endpoints.length; i++) {
+            upgrades[i] = WsConn.upgradeRequest(endpoints[i].host(), endpoints[i].port(), target.wsPathAndQuery());
+        }
         this.signers = ThreadLocal.withInitial(() -> new Signer(target.appId, target.key, target.secret));
     }
 
@@ -127,7 +133,8 @@ public class Pool implements WsConn.Listener, AutoCloseable {
     }
 
     private void launch(int id) {
-        WsConn c = new WsConn(id, this, upgrade);
+        int e = id % endpoints.length;
+        WsConn c = new WsConn(id, this, upgrades[e]);
         conns.add(c);
         c.startNanos = System.nanoTime();
         Sub[] subs = plans[id];
@@ -136,7 +143,7 @@ public class Pool implements WsConn.Listener, AutoCloseable {
             ids[k] = subs[k].id();
         }
         c.initTracking(ids, streams);
-        ChannelFuture f = net.connect(target.host, target.port, new ChannelInitializer<SocketChannel>() {
+        ChannelFuture f = net.connect(endpoints[e].host(), endpoints[e].port(), new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
                 c.attach(net.statsOf(ch.eventLoop()));

@@ -85,6 +85,54 @@ public final class ProcStats {
         return new Sample(pid, ticks, rss, System.nanoTime(), busy, total);
     }
 
+    /**
+     * Several processes read as one (the nodes of a cluster): CPU ticks and RSS summed, -1 when any of them cannot
+     * be read; the machine figures and the pid are those of the first. No pid at all reads as pid 0.
+     */
+    public static Sample sample(long[] pids) {
+        if (pids == null || pids.length == 0) {
+            return sample(0L);
+        }
+        Sample first = sample(pids[0]);
+        long ticks = first.cpuTicks();
+        long rss = first.rssBytes();
+        for (int i = 1; i < pids.length; i++) {
+            Sample s = sample(pids[i]);
+            ticks = ticks < 0 || s.cpuTicks() < 0 ? -1 : ticks + s.cpuTicks();
+            rss = rss < 0 || s.rssBytes() < 0 ? -1 : rss + s.rssBytes();
+        }
+        return new Sample(pids[0], ticks, rss, first.nanos(), first.machineBusy(), first.machineTotal());
+    }
+
+    /** Every pid is a JVM (and there is at least one). */
+    public static boolean isJvm(long[] pids) {
+        if (pids == null || pids.length == 0) {
+            return false;
+        }
+        for (long pid : pids) {
+            if (!isJvm(pid)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@link #heapUsedAfterGc(long)} summed over several JVMs, -1 when any cannot be read. */
+    public static long heapUsedAfterGc(long[] pids) {
+        if (pids == null || pids.length == 0) {
+            return -1;
+        }
+        long sum = 0;
+        for (long pid : pids) {
+            long h = heapUsedAfterGc(pid);
+            if (h < 0) {
+                return -1;
+            }
+            sum += h;
+        }
+        return sum;
+    }
+
     public static String loadAverage() {
         try {
             String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");

@@ -36,8 +36,8 @@ public final class Connections extends ScenarioBase {
     protected void run() throws Exception {
         boolean heap = target.measureHeap();
         // GC first: the RSS baseline is taken after it, like every later reading
-        long heapBase = heap ? ProcStats.heapUsedAfterGc(target.serverPid) : -1;
-        ProcStats.Sample base = ProcStats.sample(target.serverPid);
+        long heapBase = heap ? ProcStats.heapUsedAfterGc(target.serverPids) : -1;
+        ProcStats.Sample base = ProcStats.sample(target.serverPids);
         try (Net net = newNet(); Pool pool = new Pool(target, net, new Phase(), 1)) {
             int have = 0;
             for (int step : parseInts(steps)) {
@@ -62,8 +62,8 @@ public final class Connections extends ScenarioBase {
                 List<WsConn> all = pool.conns();
                 long open = all.stream().filter(c -> c.readyNanos != 0 && c.isOpen()).count();
                 r.put("connections", have).put("open_after_hold", open);
-                long used = heap ? ProcStats.heapUsedAfterGc(target.serverPid) : -1;
-                ProcStats.Sample now = ProcStats.sample(target.serverPid);
+                long used = heap ? ProcStats.heapUsedAfterGc(target.serverPids) : -1;
+                ProcStats.Sample now = ProcStats.sample(target.serverPids);
                 if (now.rssBytes() > 0) {
                     r.put("server_rss_base_mb", base.rssBytes() / 1048576.0);
                     r.put("server_rss_mb", now.rssBytes() / 1048576.0);

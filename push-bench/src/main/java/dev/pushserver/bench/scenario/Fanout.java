@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 @Command(name = "fanout", mixinStandardHelpOptions = true,
         description = "One channel with N subscribers, HTTP-triggered at a sweep of offered rates; one JSON line "
                 + "per rate and a summary line with the knee (highest rate with 100%% delivered and p99 within "
-                + "--p99-limit).")
+                + "--p99-limit). Across a cluster: --ports spreads the subscribers over several nodes, "
+                + "--publish-port sends the triggers to another one, --server-pid takes every node's PID.")
 public final class Fanout extends ScenarioBase {
 
     @Option(names = "--subscribers", description = "subscribers on the channel (default ${DEFAULT-VALUE})")

@@ -90,7 +90,7 @@ public abstract class ScenarioBase implements Callable<Integer> {
         private double genMicros = -1;
 
         public Meter() {
-            server0 = ProcStats.sample(target.serverPid);
+            server0 = ProcStats.sample(target.serverPids);
             self0 = ProcStats.self();
         }
 
@@ -105,7 +105,7 @@ public abstract class ScenarioBase implements Callable<Integer> {
 
         /** Puts CPU (percent of one core), server RSS, machine load and returns the server CPU microseconds. */
         public double stop(Result r) {
-            ProcStats.Sample server1 = ProcStats.sample(target.serverPid);
+            ProcStats.Sample server1 = ProcStats.sample(target.serverPids);
             ProcStats.Sample self1 = ProcStats.self();
             double serverMicros = server1.cpuMicrosSince(server0);
             genMicros = self1.cpuMicrosSince(self0);

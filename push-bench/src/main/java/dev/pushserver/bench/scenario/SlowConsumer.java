@@ -155,7 +155,7 @@ public final class SlowConsumer extends ScenarioBase {
     }
 
     private void sampleRss(List<Double> rss, List<Double> at, long start) {
-        ProcStats.Sample s = ProcStats.sample(target.serverPid);
+        ProcStats.Sample s = ProcStats.sample(target.serverPids);
         if (s.rssBytes() >= 0) {
             rss.add(Result.round(s.rssBytes() / 1048576.0));
             at.add(Result.round((System.nanoTime() - start) / 1e9));
