@@ -458,7 +458,14 @@ public final class PushSocket implements AutoCloseable {
                     return; // subscription counts, watchlist events, cache misses: not application events
                 }
                 String userId = msg.hasNonNull("user_id") ? msg.get("user_id").asText() : null;
-                Event e = new Event(channel, event, data, userId);
+                String payload = data;
+                if (channel != null && channel.startsWith("private-encrypted-")) {
+                    payload = decrypt(channel, data);
+                    if (payload == null) {
+                        return;
+                    }
+                }
+                Event e = new Event(channel, event, payload, userId);
                 if (channel != null && channel.startsWith("#server-to-user-")) {
                     userEvents.forEach(h -> h.accept(e));
                     return;
@@ -470,6 +477,28 @@ public final class PushSocket implements AutoCloseable {
                 global.forEach(h -> h.accept(e));
             }
         }
+    }
+
+    /** The plaintext of an encrypted channel's event, or null (reported) when it cannot be opened. */
+    private String decrypt(String channel, String data) {
+        SocketChannel c = channels.get(channel);
+        byte[] key = c == null ? null : c.sharedSecret;
+        JsonNode box = parse(data);
+        byte[] plain = null;
+        if (key != null && box.hasNonNull("nonce") && box.hasNonNull("ciphertext")) {
+            try {
+                plain = SecretBox.open(java.util.Base64.getDecoder().decode(box.get("ciphertext").asText()),
+                        java.util.Base64.getDecoder().decode(box.get("nonce").asText()), key);
+            } catch (IllegalArgumentException e) {
+                plain = null;
+            }
+        }
+        if (plain == null) {
+            errorListeners.forEach(l -> l.accept("cannot decrypt an event on " + channel
+                    + " (wrong shared secret, or not an encrypted message); it was dropped"));
+            return null;
+        }
+        return new String(plain, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private void established(String data) {
@@ -528,6 +557,13 @@ public final class PushSocket implements AutoCloseable {
             }
             JsonNode a = parse(auth);
             ObjectNode d = JSON.createObjectNode().put("channel", name).put("auth", a.path("auth").asText());
+            if (name.startsWith("private-encrypted-")) {
+                if (!a.hasNonNull("shared_secret")) {
+                    c.failed("the auth of encrypted channel " + name + " has no shared_secret");
+                    return;
+                }
+                c.sharedSecret = java.util.Base64.getDecoder().decode(a.get("shared_secret").asText());
+            }
             if (a.hasNonNull("channel_data")) {
                 String cd = a.get("channel_data").asText();
                 d.put("channel_data", cd);

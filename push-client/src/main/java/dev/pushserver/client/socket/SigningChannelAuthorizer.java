@@ -21,6 +21,7 @@ public final class SigningChannelAuthorizer implements ChannelAuthorizer {
     private final String key;
     private final String secret;
     private final String channelData;
+    private byte[] masterKey;
 
     /** For public and private channels only. */
     public SigningChannelAuthorizer(String key, String secret) {
@@ -49,6 +50,19 @@ public final class SigningChannelAuthorizer implements ChannelAuthorizer {
         }
     }
 
+    /**
+     * Also signs {@code private-encrypted-} channels: their {@code shared_secret} is derived from this 32-byte master
+     * key (base64) as Pusher does, SHA-256 of the channel name followed by the key.
+     */
+    public SigningChannelAuthorizer encryptionMasterKey(String base64) {
+        byte[] k = java.util.Base64.getDecoder().decode(base64);
+        if (k.length != 32) {
+            throw new IllegalArgumentException("the encryption master key must be 32 bytes (base64), not " + k.length);
+        }
+        this.masterKey = k;
+        return this;
+    }
+
     @Override
     public CompletableFuture<String> authorize(String socketId, String channel) {
         ObjectNode out = JSON.createObjectNode();
@@ -61,6 +75,20 @@ public final class SigningChannelAuthorizer implements ChannelAuthorizer {
         out.put("auth", key + ":" + hmac(secret, signed));
         if (presence) {
             out.put("channel_data", channelData);
+        }
+        if (channel.startsWith("private-encrypted-")) {
+            if (masterKey == null) {
+                return CompletableFuture.failedFuture(new IllegalStateException(
+                        "an encrypted channel needs the encryption master key: see encryptionMasterKey"));
+            }
+            try {
+                java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+                sha.update(channel.getBytes(StandardCharsets.UTF_8));
+                sha.update(masterKey);
+                out.put("shared_secret", java.util.Base64.getEncoder().withoutPadding().encodeToString(sha.digest()));
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-256 is unavailable", e);
+            }
         }
         return CompletableFuture.completedFuture(out.toString());
     }

@@ -32,6 +32,8 @@ public final class SocketChannel {
     private volatile String me;
     /** the presence user id this client subscribed as (from the auth's channel_data) */
     volatile String pendingUserId;
+    /** the shared secret of an encrypted channel (from its auth) */
+    volatile byte[] sharedSecret;
 
     SocketChannel(PushSocket socket, String name) {
         this.socket = socket;
@@ -89,6 +91,9 @@ public final class SocketChannel {
     public void trigger(String event, String dataJson) {
         if (event == null || !event.startsWith("client-")) {
             throw new IllegalArgumentException("client events must be named client-…, not " + event);
+        }
+        if (name.startsWith("private-encrypted-")) {
+            throw new IllegalArgumentException("client events are not supported on encrypted channels (" + name + ")");
         }
         if (!name.startsWith("private-") && !name.startsWith("presence-")) {
             throw new IllegalArgumentException("client events need a private or presence channel, not " + name);

@@ -181,4 +181,30 @@ class PushSocketTest {
         Thread.sleep(1_500); // a reconnect would have shown up as CONNECTING again
         assertThat(states).containsExactly(State.CONNECTING, State.DISCONNECTED);
     }
+    @Test
+    void encryptedChannelEventsAreDecryptedWithTheSharedSecretFromTheAuth() throws Exception {
+        start(freePort());
+        String masterKey = java.util.Base64.getEncoder().encodeToString(new byte[32]).replace('A', 'B');
+        Pusher official = new Pusher("app-1", KEY, SECRET, masterKey);
+        official.setHost("127.0.0.1:" + port);
+        open.add(official);
+        List<Event> got = new CopyOnWriteArrayList<>();
+        List<String> errors = new CopyOnWriteArrayList<>();
+        // the official SDK signs (and derives the shared secret); ours must agree with it byte for byte
+        PushSocket s = socket((socketId, channel) -> CompletableFuture.completedFuture(
+                official.authenticate(socketId, channel)));
+        s.onError(errors::add);
+        SocketChannel c = s.subscribe("private-encrypted-vault").on("secret", got::add);
+        await(c::isSubscribed);
+        String ours = new SigningChannelAuthorizer(KEY, SECRET).encryptionMasterKey(masterKey)
+                .authorize(s.socketId(), "private-encrypted-vault").get();
+        assertThat(com.fasterxml.jackson.databind.json.JsonMapper.builder().build().readTree(ours))
+                .isEqualTo(com.fasterxml.jackson.databind.json.JsonMapper.builder().build()
+                        .readTree(official.authenticate(s.socketId(), "private-encrypted-vault")));
+        official.trigger("private-encrypted-vault", "secret", Map.of("pin", "1234"));
+        await(() -> got.size() == 1);
+        assertThat(got.get(0).data()).isEqualTo("{\"pin\":\"1234\"}");
+        assertThatThrownBy(() -> c.trigger("client-x", "{}")).isInstanceOf(IllegalArgumentException.class);
+        assertThat(errors).isEmpty();
+    }
 }
