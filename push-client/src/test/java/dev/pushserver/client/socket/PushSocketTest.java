@@ -207,4 +207,19 @@ class PushSocketTest {
         assertThatThrownBy(() -> c.trigger("client-x", "{}")).isInstanceOf(IllegalArgumentException.class);
         assertThat(errors).isEmpty();
     }
+    @Test
+    void pingsAfterActivityTimeoutAndStaysConnectedWhileTheServerAnswers() throws Exception {
+        start(freePort());
+        List<State> states = new CopyOnWriteArrayList<>();
+        PushSocket s = PushSocket.builder().port(port).key(KEY).activityTimeout(Duration.ofMillis(500))
+                .pongTimeout(Duration.ofMillis(1500)).build();
+        open.add(s);
+        s.onStateChange((from, to) -> states.add(to));
+        s.connect();
+        await(() -> s.state() == State.CONNECTED);
+        String id = s.socketId();
+        Thread.sleep(4_000); // several ping / pong rounds; a missing pong would have dropped the connection
+        assertThat(s.socketId()).isEqualTo(id);
+        assertThat(states).containsExactly(State.CONNECTING, State.CONNECTED);
+    }
 }
