@@ -141,13 +141,24 @@ class PushApiServerTest {
     }
 
     @Test
+    void channelNamesWithEveryAllowedCharacterAreSignedOnTheDecodedPath() throws Exception {
+        String name = "private-a_b-c=d@e,f.g;h";
+        RawSocket s = socket();
+        s.subscribe(name, api.authorizeChannel(s.socketId, name));
+        assertThat(api.channel(name, "subscription_count")).isEqualTo(new ChannelInfo(true, null, 1, null));
+        api.trigger(name, "odd", "ok");
+        assertThat(s.next("odd").get("channel").asText()).isEqualTo(name);
+        assertThat(api.channels("private-a_b-c=d@", false)).containsOnlyKeys(name);
+    }
+
+    @Test
     void terminateUserConnectionsClosesTheSignedInSockets() throws Exception {
         RawSocket bob = socket();
         bob.signin(api.authenticateUser(bob.socketId, Map.of("id", "bob")));
         RawSocket other = socket();
         other.signin(api.authenticateUser(other.socketId, Map.of("id", "carol")));
         api.terminateUserConnections("bob");
-        assertThat(bob.closed.get(5, TimeUnit.SECONDS)).isNotNull();
+        assertThat(bob.closed.get(5, TimeUnit.SECONDS)).isEqualTo(4009);
         assertThat(other.closed).isNotDone();
     }
 
