@@ -98,6 +98,10 @@ final class RawSocket implements AutoCloseable {
     void signin(String authResponse) throws Exception {
         send("pusher:signin", (ObjectNode) JSON.readTree(authResponse));
         next("pusher:signin_success");
+        // push-server sends signin_success just before it registers #server-to-user-<id> (same event loop): a
+        // ping round-trip makes sure the registration is done before the test calls sendToUser
+        send("pusher:ping", JSON.createObjectNode());
+        next("pusher:pong");
     }
 
     @Override
