@@ -59,6 +59,9 @@ class PushApiServerTest {
         JsonNode m = s.next("greet");
         assertThat(m.get("channel").asText()).isEqualTo("room-1");
         assertThat(m.get("data").asText()).isEqualTo("{\"text\":\"hi\"}");
+        // body_md5 is over the UTF-8 bytes actually sent
+        api.trigger("room-1", "greet", "h\u00e9llo \u2713 \ud83d\ude00");
+        assertThat(s.next("greet").get("data").asText()).isEqualTo("h\u00e9llo \u2713 \ud83d\ude00");
     }
 
     @Test
@@ -181,6 +184,9 @@ class PushApiServerTest {
         assertThatThrownBy(() -> bad.trigger("x", "e", "d"))
                 .isInstanceOfSatisfying(PushApiException.class, e -> assertThat(e.status()).isEqualTo(401));
         assertThatThrownBy(() -> bad.channels())
+                .isInstanceOfSatisfying(PushApiException.class, e -> assertThat(e.status()).isEqualTo(401));
+        PushApi wrongKey = server.api("app-1", "key-2", "secret-2");
+        assertThatThrownBy(() -> wrongKey.channels())
                 .isInstanceOfSatisfying(PushApiException.class, e -> assertThat(e.status()).isEqualTo(401));
     }
 
