@@ -30,7 +30,12 @@ final class InJvmServer implements AutoCloseable {
     }
 
     static InJvmServer start() {
-        ServerConfig cfg = ConfigLoader.fromYaml(YAML, Map.of());
+        return start(YAML);
+    }
+
+    /** Starts with this complete YAML (give it host 127.0.0.1, port 0 and the per-address limits lifted). */
+    static InJvmServer start(String yaml) {
+        ServerConfig cfg = ConfigLoader.fromYaml(yaml, Map.of());
         try {
             return new InJvmServer(PushServer.start(cfg));
         } catch (InterruptedException e) {

@@ -191,6 +191,18 @@ class PushApiServerTest {
     }
 
     @Test
+    void noServerGivesStatus0() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket ss = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = ss.getLocalPort();
+        }
+        PushApi nowhere = PushApi.builder().host("127.0.0.1").port(closedPort).appId("app-1").key("key-1")
+                .secret("secret-1").connectTimeout(Duration.ofSeconds(2)).build();
+        assertThatThrownBy(() -> nowhere.channels())
+                .isInstanceOfSatisfying(PushApiException.class, e -> assertThat(e.status()).isZero());
+    }
+
+    @Test
     void anUnknownAppGives404() {
         PushApi unknown = server.api("app-999", "key-1", "secret-1");
         assertThatThrownBy(() -> unknown.channels())
