@@ -85,7 +85,8 @@ public final class SigningChannelAuthorizer implements ChannelAuthorizer {
                 java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
                 sha.update(channel.getBytes(StandardCharsets.UTF_8));
                 sha.update(masterKey);
-                out.put("shared_secret", java.util.Base64.getEncoder().withoutPadding().encodeToString(sha.digest()));
+                // padded, as the Node and PHP SDKs write it (pusher-http-java drops the padding)
+                out.put("shared_secret", java.util.Base64.getEncoder().encodeToString(sha.digest()));
             } catch (NoSuchAlgorithmException e) {
                 throw new IllegalStateException("SHA-256 is unavailable", e);
             }

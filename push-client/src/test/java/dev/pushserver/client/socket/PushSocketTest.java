@@ -136,14 +136,20 @@ class PushSocketTest {
     }
 
     @Test
-    void signinGetsUserData() throws Exception {
+    void signinGetsUserDataAndEventsSentToTheUser() throws Exception {
         start(freePort());
+        dev.pushserver.client.PushApi api = dev.pushserver.client.PushApi.builder().host("127.0.0.1").port(port)
+                .appId("app-1").key(KEY).secret(SECRET).build();
+        List<Event> toMe = new CopyOnWriteArrayList<>();
         PushSocket s = socket(null);
+        s.onUserEvent(toMe::add);
         String userData = "{\"id\":\"u-1\"}";
-        s.signin(socketId -> CompletableFuture.completedFuture("{\"auth\":\"" + KEY + ":"
-                + SigningChannelAuthorizer.hmac(SECRET, socketId + "::user::" + userData) + "\",\"user_data\":"
-                + com.fasterxml.jackson.databind.node.TextNode.valueOf(userData) + "}"));
+        s.signin(socketId -> CompletableFuture.completedFuture(api.authenticateUser(socketId, userData)));
         await(() -> userData.equals(s.userData()));
+        api.sendToUser("u-1", "notice", Map.of("n", 1)); // right after signin_success: must not be missed
+        await(() -> toMe.size() == 1);
+        assertThat(toMe.get(0).event()).isEqualTo("notice");
+        assertThat(toMe.get(0).channel()).isEqualTo("#server-to-user-u-1");
     }
 
     @Test
@@ -198,9 +204,13 @@ class PushSocketTest {
         await(c::isSubscribed);
         String ours = new SigningChannelAuthorizer(KEY, SECRET).encryptionMasterKey(masterKey)
                 .authorize(s.socketId(), "private-encrypted-vault").get();
-        assertThat(com.fasterxml.jackson.databind.json.JsonMapper.builder().build().readTree(ours))
-                .isEqualTo(com.fasterxml.jackson.databind.json.JsonMapper.builder().build()
-                        .readTree(official.authenticate(s.socketId(), "private-encrypted-vault")));
+        var json = com.fasterxml.jackson.databind.json.JsonMapper.builder().build();
+        var mine = json.readTree(ours);
+        var theirs = json.readTree(official.authenticate(s.socketId(), "private-encrypted-vault"));
+        assertThat(mine.get("auth")).isEqualTo(theirs.get("auth"));
+        // the same 32 bytes; ours keeps the base64 padding (pusher-http-java drops it)
+        assertThat(java.util.Base64.getDecoder().decode(mine.get("shared_secret").asText()))
+                .isEqualTo(java.util.Base64.getDecoder().decode(theirs.get("shared_secret").asText()));
         official.trigger("private-encrypted-vault", "secret", Map.of("pin", "1234"));
         await(() -> got.size() == 1);
         assertThat(got.get(0).data()).isEqualTo("{\"pin\":\"1234\"}");
