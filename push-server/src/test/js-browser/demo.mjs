@@ -82,11 +82,42 @@ try {
   await check('screenshot of the demo with two members', async () => {
     await alice.screenshot({ path: SCREENSHOT, fullPage: true });
   });
+  // close codes: the server's own for 4000-4099; for 4100/4200 the close is simulated in the page (the server
+  // sends those only when stopping or over a quota), then the real reconnect and re-subscription are watched
+  await check('close code 4001 (unknown app key) from the server: no reconnect', async () => {
+    const states = await bob.evaluate(() => new Promise((resolve) => {
+      const seen = [];
+      const p = new Push({ url: location.origin.replace('http', 'ws'), app_key: 'no-such-key' });
+      p.on('state_change', (s) => seen.push(s.current));
+      setTimeout(() => { p.disconnect(); resolve(seen); }, 2500);
+    }));
+    if (!states.includes('failed') || states.filter((s) => s === 'connecting').length !== 0) {
+      throw new Error(`states: ${states}`);
+    }
+  });
+  for (const [code, min, max] of [[4200, 0, 900], [4100, 1000, 5000]]) {
+    await check(`close code ${code}: reconnects ${code === 4200 ? 'at once' : 'after a delay'} and re-subscribes`, async () => {
+      const result = await bob.evaluate((code) => new Promise((resolve, reject) => {
+        const push = window.demo.push, before = push.socket_id, t0 = Date.now();
+        const ch = push.channel('presence-demo');
+        const done = () => resolve({ ms: Date.now() - t0, changed: push.socket_id !== before, count: ch.members.count });
+        ch.on('pusher:subscription_succeeded', function once() { ch.off('pusher:subscription_succeeded', once); done(); });
+        const ws = push._ws;
+        ws.onclose = null;
+        ws.close();
+        push._onClose(code, 'simulated');
+        setTimeout(() => reject(new Error('not re-subscribed within 8 s')), 8000);
+      }), code);
+      if (!result.changed || result.count !== 2 || result.ms < min || result.ms > max) {
+        throw new Error(JSON.stringify(result));
+      }
+    });
+  }
   await check('a visitor who leaves is removed from the member list', async () => {
     await bob.close();
     await alice.waitForFunction(() => document.getElementById('count').textContent === '1', null,
       { timeout: TIMEOUT });
-    await alice.locator('#log li', { hasText: 'Bob left' }).waitFor({ timeout: TIMEOUT });
+    await alice.locator('#log li', { hasText: 'Bob left' }).last().waitFor({ timeout: TIMEOUT });
   });
   await check('unsubscribeAll leaves every channel', async () => {
     const left = await alice.evaluate(() => {
