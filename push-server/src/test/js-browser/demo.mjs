@@ -82,6 +82,16 @@ try {
   await check('screenshot of the demo with two members', async () => {
     await alice.screenshot({ path: SCREENSHOT, fullPage: true });
   });
+  await check('heartbeat: after activity_timeout of silence push.js pings and the server pongs', async () => {
+    const r = await bob.evaluate(() => new Promise((resolve) => {
+      const p = new Push({ url: location.origin.replace('http', 'ws'), app_key: window.demo.push.options.app_key,
+        activity_timeout: 300, pong_timeout: 1000 });
+      let pongs = 0;
+      p.on('pong', () => pongs++);
+      setTimeout(() => { const state = p.state; p.disconnect(); resolve({ pongs, state }); }, 2000);
+    }));
+    if (r.pongs < 2 || r.state !== 'connected') throw new Error(JSON.stringify(r));
+  });
   // close codes: the server's own for 4000-4099; for 4100/4200 the close is simulated in the page (the server
   // sends those only when stopping or over a quota), then the real reconnect and re-subscription are watched
   await check('close code 4001 (unknown app key) from the server: no reconnect', async () => {

@@ -172,6 +172,7 @@
         this._send('pusher:pong', {});
         return;
       case 'pusher:pong':
+        this.emit('pong');
         return;
       case 'pusher:error':
         this.emit('error', data);
