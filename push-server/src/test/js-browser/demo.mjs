@@ -67,6 +67,16 @@ try {
     await bob.click('#nudge');
     await alice.locator('#nudges', { hasText: '1 nudge received (last from Bob)' }).waitFor({ timeout: TIMEOUT });
   });
+  await check('trigger() before the subscription succeeded is sent once it has', async () => {
+    await bob.evaluate(() => {
+      const p = new Push({ url: location.origin.replace('http', 'ws'), app_key: window.demo.push.options.app_key,
+        auth: '/subscribe/auth' });
+      p.subscribe('private-demo').trigger('client-nudge', { name: 'Queued' });
+      window.queuedPush = p;
+    });
+    await alice.locator('#nudges', { hasText: 'last from Queued' }).waitFor({ timeout: TIMEOUT });
+    await bob.evaluate(() => window.queuedPush.disconnect());
+  });
   await check('trigger() refuses an event name without client-', async () => {
     const msg = await alice.evaluate(() => {
       try { window.demo.push.channel('private-demo').trigger('nudge', {}); return 'accepted'; } catch (e) { return e.message; }

@@ -51,6 +51,7 @@
     this.name = name;
     this.push = push;
     this.subscribed = false;
+    this._queue = [];
     this.type = name.indexOf('presence-') === 0 ? 'presence' : name.indexOf('private-') === 0 ? 'private' : 'public';
     if (this.type === 'presence') this.members = new Members();
   }
@@ -62,7 +63,7 @@
       throw new Error("Event '" + event + "' is not a client event: its name must start with 'client-'");
     }
     if (this.type === 'public') throw new Error('Client events need a private or presence channel');
-    if (!this.subscribed) return false;
+    if (!this.subscribed) { this._queue.push([event, data]); return true; } // sent once subscribed
     return this.push._send(event, data, this.name);
   };
   Channel.prototype._subscribe = function () {
@@ -84,6 +85,9 @@
       this.subscribed = true;
       if (this.members) this.members._set((data && data.presence) || {}, this._myData);
       this.emit('pusher:subscription_succeeded', this.members || data);
+      var queued = this._queue;
+      this._queue = [];
+      for (var i = 0; i < queued.length; i++) this.push._send(queued[i][0], queued[i][1], this.name);
     } else if (event === 'pusher_internal:member_added' && this.members) {
       var added = this.members._add(data);
       if (added) this.emit('pusher:member_added', added);
@@ -162,7 +166,8 @@
     switch (msg.event) {
       case 'pusher:connection_established':
         this.socket_id = data.socket_id;
-        this._activityTimeout = Math.min((data.activity_timeout || 120) * 1000, this.options.activity_timeout || 120000);
+        this._activityTimeout = Math.min((data.activity_timeout || 120) * 1000,
+          this.options.activity_timeout || this.options.heartbeat || 120000);
         this._attempts = 0;
         this._setState('connected', data);
         this._activity();
@@ -224,7 +229,7 @@
       self._pongTimer = setTimeout(function () {
         var ws = self._ws;
         if (ws) { self._onClose(4201, 'Pong reply not received'); ws.onclose = null; ws.close(); }
-      }, self.options.pong_timeout || 30000);
+      }, self.options.pong_timeout || self.options.pingTimeout || 30000);
     }, this._activityTimeout);
   };
   Push.prototype._stopTimers = function () { clearTimeout(this._pingTimer); clearTimeout(this._pongTimer); };

@@ -23,7 +23,8 @@ import java.util.Map;
  * The seed's sample auth endpoint, {@code POST /subscribe/auth}, served only with the demo on: it signs a private or
  * presence subscription for whoever asks, with the app's secret. Input as a form or JSON body: {@code socket_id},
  * {@code channel_name}, and for presence either {@code channel_data} (a JSON string with {@code user_id} and
- * {@code user_info}) or {@code user_id} and {@code user_name}, chosen by the visitor. Answers
+ * {@code user_info}) or {@code user_id} and {@code user_name}, chosen by the visitor (neither: a guest user named
+ * after the socket id, where the seed's sample answered a fixed user). Answers
  * {@code {"auth":"key:hmac"[,"channel_data":"..."]}} as pusher-js and push.js expect.
  */
 final class DemoAuth {
@@ -90,8 +91,10 @@ final class DemoAuth {
             userId = data.get("user_id").asText();
             info = data.get("user_info");
         } else {
-            userId = in.get("user_id");
-            String name = in.get("user_name");
+            // like the seed's sample, a presence request without a user still gets one: a guest per connection
+            userId = in.getOrDefault("user_id", "guest-" + in.get("socket_id").replace('.', '-'));
+            String name = in.getOrDefault("user_name", in.containsKey("user_id") ? null : "Guest "
+                    + in.get("socket_id").substring(in.get("socket_id").indexOf('.') + 1));
             ObjectNode i = Json.MAPPER.createObjectNode();
             i.put("name", name == null || name.isBlank() ? userId : name.strip());
             info = i;

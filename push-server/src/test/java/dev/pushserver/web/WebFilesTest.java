@@ -59,7 +59,28 @@ class WebFilesTest {
 
                 HttpResponse<String> other = get(server.port(), path, "If-None-Match", "\"other\"");
                 assertThat(other.statusCode()).isEqualTo(200);
+                assertThat(r.headers().firstValue("content-encoding")).isEmpty();
             }
+        }
+    }
+
+    @Test
+    void pushJsIsGzippedForClientsThatAcceptIt() throws Exception {
+        try (TestServer server = TestServer.start(APPS)) {
+            HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.port() + "/push.js"))
+                    .header("Accept-Encoding", "gzip, deflate").GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("content-encoding")).hasValue("gzip");
+            assertThat(r.headers().firstValue("vary")).hasValueSatisfying(v -> assertThat(v.toLowerCase())
+                    .contains("accept-encoding"));
+            assertThat(r.body().length).as("push.js on the wire").isLessThan(6 * 1024);
+            String js = new String(new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(r.body()))
+                    .readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(js).contains("unsubscribeAll");
+            String etag = r.headers().firstValue("etag").orElseThrow();
+            assertThat(etag).endsWith("-gz\"");
+            assertThat(get(server.port(), "/push.js", "If-None-Match", etag).statusCode()).isEqualTo(304);
         }
     }
 
@@ -132,7 +153,18 @@ class WebFilesTest {
             assertThat(post(server.port(), "/subscribe/auth", "application/x-www-form-urlencoded",
                     "channel_name=private-a").statusCode()).isEqualTo(400);
             assertThat(post(server.port(), "/subscribe/auth", "application/x-www-form-urlencoded",
-                    "socket_id=" + socketId + "&channel_name=presence-a").statusCode()).isEqualTo(400);
+                    "socket_id=" + socketId + "&channel_name=presence-a&user_id=a%20b").statusCode())
+                    .isEqualTo(400);
+            assertThat(post(server.port(), "/subscribe/auth", "application/x-www-form-urlencoded",
+                    "socket_id=" + socketId + "&channel_name=presence-a&channel_data=%7B%7D").statusCode())
+                    .isEqualTo(400);
+
+            // presence without a user (the seed's push.js sends none): a guest per connection
+            r = post(server.port(), "/subscribe/auth", "application/x-www-form-urlencoded",
+                    "socket_id=" + socketId + "&channel_name=presence-a");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(RawClient.json().readTree(RawClient.json().readTree(r.body()).get("channel_data").asText())
+                    .get("user_id").asText()).isEqualTo("guest-" + socketId.replace('.', '-'));
             assertThat(get(server.port(), "/subscribe/auth").statusCode()).isEqualTo(405);
         }
     }
