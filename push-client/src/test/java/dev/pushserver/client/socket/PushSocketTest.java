@@ -232,4 +232,36 @@ class PushSocketTest {
         assertThat(s.socketId()).isEqualTo(id);
         assertThat(states).containsExactly(State.CONNECTING, State.CONNECTED);
     }
+    @Test
+    void anHttpAuthEndpointAuthorizesPresenceAndUnsubscribeAllLeaves() throws Exception {
+        int p = freePort();
+        this.port = p;
+        // the demo's sample auth endpoint (POST /subscribe/auth, form socket_id + channel_name + user_id / user_name)
+        server = PushServer.start(ConfigLoader.fromYaml(APPS + "port: " + p + "\ndemo: true\n", Map.of()));
+        String endpoint = "http://127.0.0.1:" + p + "/subscribe/auth";
+        PushSocket s = socket(new HttpChannelAuthorizer(endpoint, Map.of(),
+                Map.of("user_id", "carol", "user_name", "Carol")));
+        SocketChannel room = s.subscribe("presence-lobby");
+        SocketChannel priv = s.subscribe("private-notes");
+        await(() -> room.isSubscribed() && priv.isSubscribed());
+        assertThat(room.me().id()).isEqualTo("carol");
+        assertThat(room.members()).containsOnlyKeys("carol");
+
+        s.unsubscribeAll();
+        assertThat(s.channels()).isEmpty();
+        Pusher api = api();
+        await(() -> api.get("/channels/presence-lobby").getMessage().contains("\"occupied\":false")
+                && api.get("/channels/private-notes").getMessage().contains("\"occupied\":false"));
+    }
+
+    @Test
+    void anAuthEndpointThatRefusesFailsTheSubscription() throws Exception {
+        start(freePort());
+        List<String> errors = new CopyOnWriteArrayList<>();
+        // the demo endpoint is off on this server: 404
+        PushSocket s = socket(new HttpChannelAuthorizer("http://127.0.0.1:" + port + "/subscribe/auth"));
+        s.subscribe("private-x").onError(errors::add);
+        await(() -> !errors.isEmpty());
+        assertThat(errors.get(0)).contains("404");
+    }
 }
