@@ -40,6 +40,10 @@ public final class Main implements Callable<Integer> {
     @Option(names = {"--host"}, paramLabel = "ADDR", description = "address to listen on (default 127.0.0.1)")
     String host;
 
+    @Option(names = {"--demo"}, description = "serve the demo chat page at /demo/ and POST /subscribe/auth, which "
+            + "signs channel auth for ANY visitor (never in production; config key demo, env PUSH_DEMO)")
+    boolean demo;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
     }
@@ -52,6 +56,7 @@ public final class Main implements Callable<Integer> {
             Map<String, String> overrides = new LinkedHashMap<>();
             overrides.put("port", port == null ? null : port.toString());
             overrides.put("host", host);
+            overrides.put("demo", demo ? "true" : null);
             cfg = ConfigLoader.load(config, System.getenv(), overrides, warnings);
         } catch (ConfigException e) {
             System.err.println("push-server: invalid configuration: " + e.getMessage());
@@ -88,6 +93,11 @@ public final class Main implements Callable<Integer> {
             String secret = cfg.devApp() ? app.secret() : "(configured)";
             log.info("app id={} key={} secret={}{}{}", app.id(), app.key(), secret,
                     app.enabled() ? "" : " [disabled]", app.enableClientMessages() ? " [client events on]" : "");
+        }
+        if (cfg.demo()) {
+            log.warn("DEMO MODE ON: http://{}/demo/ is served and POST /subscribe/auth signs private and presence "
+                    + "channel auth for ANY visitor with the secret of app {}. Never run this in production.",
+                    hostPort, cfg.apps().get(0).id());
         }
         if (cfg.devApp() && !cfg.host().startsWith("127.") && !cfg.host().equals("localhost")) {
             log.warn("listening on {} with the dev app's well-known secret: configure an app (PUSH_APPS_0_ID, "

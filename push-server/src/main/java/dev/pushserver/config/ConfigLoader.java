@@ -40,7 +40,7 @@ public final class ConfigLoader {
             "http_header_timeout", "http_body_timeout", "http_idle_timeout", "max_concurrent_request_bodies",
             "data_dir", "webhook_batch_ms", "webhook_batch_max", "webhook_timeout", "webhook_retry_period",
             "webhook_workers", "webhook_vacate_delay_ms", "hook_handlers", "admin_token", "pending_timeout",
-            "redis_url", "redis_prefix", "redis_cluster", "node_id", "node_timeout", "apps");
+            "redis_url", "redis_prefix", "redis_cluster", "node_id", "node_timeout", "demo", "apps");
 
     /** Per-app keys. */
     static final List<String> APP_KEYS = List.of("id", "key", "secret", "enabled", "enable_client_messages",
@@ -334,7 +334,7 @@ public final class ConfigLoader {
             apps.add(cfg);
         }
         return new ServerConfig(host, port, apiPort, activity, pong, maxFrame, maxBody, maxOutbound, grace, threads,
-                network, hooks, redis, apps, devApp);
+                network, hooks, redis, apps, devApp, r.bool("demo", false));
     }
 
     private static void rejectUnknown(ObjectNode node, List<String> known, String path) {

@@ -12,6 +12,7 @@ import java.util.List;
  * @param hooks              how hook events (webhooks) are queued and delivered
  * @param redis              the deployment's Redis, if any
  * @param devApp             no app was configured: {@code apps} holds only the built-in dev app
+ * @param demo               serve the demo chat page and its sample auth endpoint (signs for anyone: never in production)
  */
 public record ServerConfig(
         String host,
@@ -28,10 +29,20 @@ public record ServerConfig(
         HookSettings hooks,
         RedisSettings redis,
         List<AppConfig> apps,
-        boolean devApp) {
+        boolean devApp,
+        boolean demo) {
 
     public ServerConfig {
         apps = List.copyOf(apps);
+    }
+
+    /** Without the demo. */
+    public ServerConfig(String host, int port, int apiPort, int activityTimeoutSeconds, int pongTimeoutSeconds,
+            int maxFrameSize, int maxRequestBodySize, int maxOutboundBuffer, int shutdownGraceSeconds,
+            int eventLoopThreads, NetworkLimits network, HookSettings hooks, RedisSettings redis,
+            List<AppConfig> apps, boolean devApp) {
+        this(host, port, apiPort, activityTimeoutSeconds, pongTimeoutSeconds, maxFrameSize, maxRequestBodySize,
+                maxOutboundBuffer, shutdownGraceSeconds, eventLoopThreads, network, hooks, redis, apps, devApp, false);
     }
 
     public boolean separateApiPort() {
@@ -62,6 +73,6 @@ public record ServerConfig(
     public ServerConfig withHooks(HookSettings h) {
         return new ServerConfig(host, port, apiPort, activityTimeoutSeconds, pongTimeoutSeconds, maxFrameSize,
                 maxRequestBodySize, maxOutboundBuffer, shutdownGraceSeconds, eventLoopThreads, network, h, redis, apps,
-                devApp);
+                devApp, demo);
     }
 }

@@ -25,7 +25,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 
 /**
  * First stage after HTTP decoding: WebSocket upgrades go to the Pusher protocol, {@code /apps/...} to the HTTP API,
- * {@code /} and {@code /health} answer load balancers, anything else is a JSON 404.
+ * {@code /} and {@code /health} answer load balancers, {@code /push.js} is the browser client (with the demo on
+ * also {@code /demo/} and {@code POST /subscribe/auth}), anything else is a JSON 404.
  */
 final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
 
@@ -40,6 +41,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     /** set while the HTTP codec is being replaced by the WebSocket codec */
     private boolean upgrading;
     private ByteBuf early;
+    private WebFiles.File demoPage;
 
     HttpRouter(ServerContext server, Transport transport, boolean webSockets, boolean api) {
         this.server = server;
@@ -114,8 +116,37 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                     : HttpResponses.json(HttpResponseStatus.SERVICE_UNAVAILABLE, ApiError.body(problem)), keepAlive);
             return;
         }
+        if (path.equals("/push.js") || path.equals(WebFiles.SEED_PUSH_JS)) {
+            responder.respond(WebFiles.PUSH_JS.respond(req), keepAlive);
+            return;
+        }
+        if (server.config().demo() && demoRoute(req, path, keepAlive)) {
+            return;
+        }
         // the path is not echoed: a client must not be able to make the server repeat its bytes
         responder.respond(HttpResponses.json(HttpResponseStatus.NOT_FOUND, ApiError.body("Not found")), keepAlive);
+    }
+
+    /** Only with the demo on (--demo): its page and the sample auth endpoint that signs for anyone. */
+    private boolean demoRoute(FullHttpRequest req, String path, boolean keepAlive) {
+        if (path.equals("/demo")) {
+            FullHttpResponse moved = HttpResponses.json(HttpResponseStatus.MOVED_PERMANENTLY, ApiError.body("/demo/"));
+            moved.headers().set(HttpHeaderNames.LOCATION, "/demo/");
+            responder.respond(moved, keepAlive);
+            return true;
+        }
+        if (path.equals("/demo/") || path.equals("/demo/index.html")) {
+            if (demoPage == null) {
+                demoPage = WebFiles.demoPage(server.config().apps().get(0).key());
+            }
+            responder.respond(demoPage.respond(req), keepAlive);
+            return true;
+        }
+        if (path.equals("/subscribe/auth")) {
+            responder.respond(DemoAuth.handle(req, server.config().apps().get(0)), keepAlive);
+            return true;
+        }
+        return false;
     }
 
     private static FullHttpResponse toHttp(ApiResponse r) {

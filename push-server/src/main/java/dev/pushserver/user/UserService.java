@@ -135,16 +135,20 @@ public final class UserService {
             return watch(conn, previousWatchlist, watchlist);
         }
         registry.addIdentity(userId, conn);
+        // server-to-user events reach every connection signed in as the user, whether it subscribes or not; the
+        // channel is registered now (pending: its messages wait), so that an event sent to the user as soon as the
+        // client hears signin_success is not missed
+        Subscription userChannel = fanout.add(conn.session(), ChannelType.SERVER_TO_USER_PREFIX + userId, null);
+        conn.userChannel(userChannel);
         // recorded before the client is told: whoever it tells next already sees the user online
         return OnLoop.then(store.signIn(app, userId, conn.socketId()), conn.session(), (first, failure) -> {
             if (failure != null && conn.mayLog(System.currentTimeMillis())) {
                 log.warn("{}: recording the signin of user {} failed: {}", conn, userId, failure.toString());
             }
             signedIn(conn, userData, cut);
-            // server-to-user events reach every connection signed in as the user, whether it subscribes or not
-            Subscription userChannel = fanout.add(conn.session(), ChannelType.SERVER_TO_USER_PREFIX + userId, null);
-            fanout.activate(userChannel, 0);
-            conn.userChannel(userChannel);
+            if (conn.userChannel() == userChannel) {
+                fanout.activate(userChannel, 0); // after signin_success: held events follow it
+            }
             // this connection's watches come after it is online, so that watching yourself says online once
             return watch(conn, previousWatchlist, watchlist);
         });
