@@ -17,6 +17,7 @@ import java.util.List;
  *                                  to {@code maxChannelsPerConnection} (at least one second's worth)
  * @param maxChannelsPerQuery       channels a {@code GET /channels} answer may list
  * @param webhooks                  where the app's hook events are posted
+ * @param allowedOrigins            WebSocket {@code Origin}s allowed to connect ({@code *} wildcards); empty: any
  */
 public record AppConfig(
         String id,
@@ -45,9 +46,11 @@ public record AppConfig(
         int maxMessagesPerSecond,
         int maxSubscriptionsPerSecond,
         int maxChannelsPerQuery,
-        List<WebhookConfig> webhooks) {
+        List<WebhookConfig> webhooks,
+        List<String> allowedOrigins) {
 
     public AppConfig {
         webhooks = List.copyOf(webhooks);
+        allowedOrigins = List.copyOf(allowedOrigins);
     }
 }

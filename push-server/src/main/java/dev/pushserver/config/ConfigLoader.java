@@ -49,7 +49,7 @@ public final class ConfigLoader {
             "max_event_name_length", "enable_user_authentication", "require_authorization", "authorization_timeout",
             "enable_watchlist_events", "max_watchlist_size", "enable_subscription_count", "enable_cache_channels",
             "cache_ttl", "max_channels_per_connection", "max_messages_per_second", "max_subscriptions_per_second",
-            "max_channels_per_query", "webhooks");
+            "max_channels_per_query", "webhooks", "allowed_origins");
 
     /**
      * The app a server runs when no app is configured at all (not in a file, not in the environment): well-known
@@ -324,7 +324,8 @@ public final class ConfigLoader {
                     a.integer("max_messages_per_second", 300, 1, 1_000_000),
                     a.integer("max_subscriptions_per_second", 100, 1, 1_000_000),
                     a.integer("max_channels_per_query", 10_000, 1, 10_000_000),
-                    Webhooks.read(app, path));
+                    Webhooks.read(app, path),
+                    origins(a.strings("allowed_origins"), path));
             if (!ids.add(cfg.id())) {
                 throw new ConfigException("config key " + path + "id: '" + cfg.id() + "' is used by two apps");
             }
@@ -335,6 +336,20 @@ public final class ConfigLoader {
         }
         return new ServerConfig(host, port, apiPort, activity, pong, maxFrame, maxBody, maxOutbound, grace, threads,
                 network, hooks, redis, apps, devApp, r.bool("demo", false));
+    }
+
+    /** Origins as a browser sends them: scheme://host[:port], with {@code *} standing for any characters. */
+    private static List<String> origins(List<String> listed, String path) {
+        if (listed == null) {
+            return List.of();
+        }
+        for (String o : listed) {
+            if (o.isBlank() || !(o.equals("*") || o.matches("(?i)(\\*|[a-z][a-z0-9+.-]*)://[^/\\s]+"))) {
+                throw new ConfigException("config key " + path + "allowed_origins: '" + o + "' must look like "
+                        + "https://example.com, https://*.example.com or http://localhost:3000");
+            }
+        }
+        return List.copyOf(listed);
     }
 
     private static void rejectUnknown(ObjectNode node, List<String> known, String path) {

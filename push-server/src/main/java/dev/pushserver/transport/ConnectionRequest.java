@@ -3,6 +3,7 @@ package dev.pushserver.transport;
 import dev.pushserver.app.App;
 import dev.pushserver.app.AppRegistry;
 import dev.pushserver.protocol.ErrorCodes;
+import dev.pushserver.protocol.LogText;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -10,7 +11,8 @@ import java.util.regex.Pattern;
 
 /**
  * What a WebSocket upgrade request asks for, checked in the order of reference §1: path and app key (4005, 4001),
- * app enabled (4003), protocol version (4008, 4007) and library version (4006). Quota is checked later.
+ * app enabled (4003), the page's {@code Origin} when the app lists allowed origins (4009), protocol version (4008,
+ * 4007) and library version (4006). Quota is checked later.
  */
 record ConnectionRequest(App app, int protocol, int errorCode, String errorMessage) {
 
@@ -26,6 +28,11 @@ record ConnectionRequest(App app, int protocol, int errorCode, String errorMessa
     }
 
     static ConnectionRequest of(String uri, AppRegistry apps) {
+        return of(uri, null, apps);
+    }
+
+    /** @param origin the request's Origin header, or null (clients that are not browsers send none) */
+    static ConnectionRequest of(String uri, String origin, AppRegistry apps) {
         QueryStringDecoder q = new QueryStringDecoder(uri);
         String path;
         try {
@@ -43,6 +50,9 @@ record ConnectionRequest(App app, int protocol, int errorCode, String errorMessa
         }
         if (!app.config().enabled()) {
             return fail(ErrorCodes.APP_DISABLED, "Application disabled");
+        }
+        if (origin != null && !originAllowed(app.config().allowedOrigins(), origin)) {
+            return fail(ErrorCodes.UNAUTHORIZED, "Origin not allowed: " + LogText.of(origin));
         }
         try {
             q.parameters();
@@ -68,6 +78,30 @@ record ConnectionRequest(App app, int protocol, int errorCode, String errorMessa
             return fail(ErrorCodes.INVALID_VERSION, "Invalid version string format");
         }
         return new ConnectionRequest(app, version, 0, null);
+    }
+
+    /**
+     * Whether a page at {@code origin} may connect: any when the list is empty, else when one pattern matches it
+     * whole, ignoring case, {@code *} standing for any characters ({@code https://*.example.com}).
+     */
+    static boolean originAllowed(List<String> patterns, String origin) {
+        if (patterns.isEmpty()) {
+            return true;
+        }
+        String o = origin.trim().toLowerCase(java.util.Locale.ROOT);
+        for (String p : patterns) {
+            StringBuilder re = new StringBuilder();
+            for (String part : p.toLowerCase(java.util.Locale.ROOT).split("\\*", -1)) {
+                if (re.length() > 0 || p.startsWith("*")) {
+                    re.append(".*");
+                }
+                re.append(Pattern.quote(part));
+            }
+            if (Pattern.matches(re.toString(), o)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String first(QueryStringDecoder q, String name) {

@@ -163,7 +163,8 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private void upgrade(ChannelHandlerContext ctx, FullHttpRequest req) {
-        ConnectionRequest request = ConnectionRequest.of(req.uri(), server.apps());
+        ConnectionRequest request = ConnectionRequest.of(req.uri(), req.headers().get(HttpHeaderNames.ORIGIN),
+                server.apps());
         int maxFrame = server.config().maxFrameSize();
         WebSocketDecoderConfig decoderConfig = WebSocketDecoderConfig.newBuilder()
                 .maxFramePayloadLength(maxFrame)
