@@ -261,7 +261,7 @@ public final class ConfigLoader {
         String redisUrl = r.optional("redis_url");
         if (redisUrl != null && java.util.Arrays.stream(redisUrl.split(",")).map(String::trim)
                 .anyMatch(u -> !(u.startsWith("redis://") || u.startsWith("rediss://")))) {
-            throw new ConfigException("config key redis_url: '" + redisUrl.replaceAll("//[^@/]*@", "//***@")
+            throw new ConfigException("config key redis_url: '" + RedisSettings.safeUrl(redisUrl)
                     + "' must start with redis:// or rediss://");
         }
         String prefix = r.string("redis_prefix", "push:");

@@ -39,7 +39,12 @@ public record RedisSettings(String url, String prefix, String nodeId, int nodeTi
 
     /** The URL without its password, for logs and errors. */
     public String safeUrl() {
-        return url == null ? "" : url.replaceAll("//[^@/,]*@", "//***@");
+        return url == null ? "" : safeUrl(url);
+    }
+
+    /** {@code url} (one or several, comma-separated) without passwords. */
+    public static String safeUrl(String url) {
+        return url.replaceAll("//[^@/,]*@", "//***@");
     }
 
     /** host name (up to 24 characters) plus 8 random hex digits: unique per start. */

@@ -73,6 +73,7 @@ final class RedisHookQueue implements HookQueue {
     private static final String RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then "
             + "return redis.call('del', KEYS[1]) else return 0 end";
 
+    /** the URL without its password, for logs and errors */
     private final String url;
     private final String prefix;
     private final String consumer;
@@ -97,7 +98,7 @@ final class RedisHookQueue implements HookQueue {
      * @param local    the local queue, or null when this process only reads (tools)
      */
     RedisHookQueue(RedisSettings settings, String consumer, int pendingTimeoutSeconds, HookStore local) {
-        this.url = settings.url();
+        this.url = settings.safeUrl();
         this.prefix = settings.prefix();
         this.consumer = consumer;
         this.leaseMs = pendingTimeoutSeconds * 1000L;
@@ -145,12 +146,7 @@ final class RedisHookQueue implements HookQueue {
 
     @Override
     public String describe() {
-        return "Redis " + safeUrl(url) + " (keys " + prefix + "hooks:*)";
-    }
-
-    /** The URL without its password, for logs. */
-    static String safeUrl(String url) {
-        return url.replaceAll("//[^@/]*@", "//***@");
+        return "Redis " + url + " (keys " + prefix + "hooks:*)";
     }
 
     @Override
@@ -184,7 +180,7 @@ final class RedisHookQueue implements HookQueue {
         if (connection == null) {
             long now = System.nanoTime();
             if (connectTriedAt != 0 && now - connectTriedAt < 1_000_000_000L) {
-                throw new Unavailable("Redis " + safeUrl(url) + " is unreachable", null);
+                throw new Unavailable("Redis " + url + " is unreachable", null);
             }
             connectTriedAt = now;
             try {
@@ -199,7 +195,7 @@ final class RedisHookQueue implements HookQueue {
                     asyncCommands = c.async();
                     connection = c;
                 }
-                log.info("hook queue: connected to Redis {}", safeUrl(url));
+                log.info("hook queue: connected to Redis {}", url);
             } catch (RuntimeException e) {
                 throw unavailable(e);
             }
@@ -213,7 +209,7 @@ final class RedisHookQueue implements HookQueue {
     }
 
     private Unavailable unavailable(RuntimeException e) {
-        return new Unavailable("Redis " + safeUrl(url) + ": " + e.getMessage(), e);
+        return new Unavailable("Redis " + url + ": " + e.getMessage(), e);
     }
 
     /** Runs Redis commands; any Redis failure becomes {@link Unavailable}. */
@@ -238,7 +234,7 @@ final class RedisHookQueue implements HookQueue {
         try {
             List<RedisFuture<?>> futures = cmds.apply(async);
             if (!LettuceFutures.awaitAll(COMMAND_TIMEOUT, futures.toArray(new RedisFuture<?>[0]))) {
-                throw new Unavailable("Redis " + safeUrl(url) + " did not answer within " + COMMAND_TIMEOUT, null);
+                throw new Unavailable("Redis " + url + " did not answer within " + COMMAND_TIMEOUT, null);
             }
             for (RedisFuture<?> f : futures) {
                 f.get(0, TimeUnit.MILLISECONDS);
@@ -246,12 +242,12 @@ final class RedisHookQueue implements HookQueue {
         } catch (RuntimeException e) {
             throw unavailable(e);
         } catch (ExecutionException e) {
-            throw new Unavailable("Redis " + safeUrl(url) + ": " + e.getCause().getMessage(), e.getCause());
+            throw new Unavailable("Redis " + url + ": " + e.getCause().getMessage(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new Unavailable("interrupted", e);
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new Unavailable("Redis " + safeUrl(url) + " did not answer", e);
+            throw new Unavailable("Redis " + url + " did not answer", e);
         }
     }
 
@@ -282,7 +278,7 @@ final class RedisHookQueue implements HookQueue {
                 }
                 aside = true;
                 log.warn("hook queue: cannot write to {} ({}); hook events are written to {} until it is back, then "
-                        + "moved there in order", safeUrl(url), e.getMessage(), local.describe());
+                        + "moved there in order", url, e.getMessage(), local.describe());
             }
         }
         local.insert(rows);
@@ -564,7 +560,7 @@ final class RedisHookQueue implements HookQueue {
         }
         boolean empty = local.isEmpty();
         if (moved > 0) {
-            log.info("hook queue: moved {} hook events written aside back to {}{}", moved, safeUrl(url),
+            log.info("hook queue: moved {} hook events written aside back to {}{}", moved, url,
                     empty ? "; writing to Redis again" : "");
         }
         aside = !empty;
