@@ -261,6 +261,16 @@ public final class PushApi {
 
     private String authorize(String socketId, String channel, String channelData) {
         checkSocketId(socketId);
+        return channelAuth(key, secret, socketId, channel, channelData, encryptionMasterKey);
+    }
+
+    /**
+     * The channel auth response, for any holder of the app's key and secret (also {@code PushSocket}'s in-process
+     * signer): {@code {"auth":"key:hmac(socket_id:channel[:channel_data])"}}, plus {@code channel_data} when given
+     * and {@code shared_secret} on {@code private-encrypted-} channels (which need {@code masterKey}).
+     */
+    public static String channelAuth(String key, String secret, String socketId, String channel, String channelData,
+            byte[] masterKey) {
         String toSign = socketId + ":" + channel + (channelData == null ? "" : ":" + channelData);
         ObjectNode out = JSON.createObjectNode();
         out.put("auth", key + ":" + hmacHex(secret, toSign));
@@ -268,20 +278,24 @@ public final class PushApi {
             out.put("channel_data", channelData);
         }
         if (channel.startsWith("private-encrypted-")) {
-            out.put("shared_secret", sharedSecret(channel));
+            out.put("shared_secret", sharedSecret(channel, masterKey));
         }
         return out.toString();
     }
 
     /** Base64 of SHA-256(channel name bytes ‖ master key bytes), as the Pusher SDKs derive it. */
     public String sharedSecret(String channel) {
-        if (encryptionMasterKey == null) {
+        return sharedSecret(channel, encryptionMasterKey);
+    }
+
+    private static String sharedSecret(String channel, byte[] masterKey) {
+        if (masterKey == null) {
             throw new IllegalStateException("no encryption master key configured (builder.encryptionMasterKeyBase64)");
         }
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(channel.getBytes(StandardCharsets.UTF_8));
-            sha.update(encryptionMasterKey);
+            sha.update(masterKey);
             return Base64.getEncoder().encodeToString(sha.digest());
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

@@ -2,13 +2,8 @@ package dev.pushserver.client.socket;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.charset.StandardCharsets;
-import java.security.InvalidKeyException;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import dev.pushserver.client.PushApi;
 import java.util.concurrent.CompletableFuture;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Signs channel subscriptions in process with the app secret: for a backend service that holds the secret anyway.
@@ -65,42 +60,16 @@ public final class SigningChannelAuthorizer implements ChannelAuthorizer {
 
     @Override
     public CompletableFuture<String> authorize(String socketId, String channel) {
-        ObjectNode out = JSON.createObjectNode();
         boolean presence = channel.startsWith("presence-");
         if (presence && channelData == null) {
             return CompletableFuture.failedFuture(new IllegalStateException(
                     "a presence channel needs a user: build the authorizer with a user id"));
         }
-        String signed = socketId + ":" + channel + (presence ? ":" + channelData : "");
-        out.put("auth", key + ":" + hmac(secret, signed));
-        if (presence) {
-            out.put("channel_data", channelData);
+        if (channel.startsWith("private-encrypted-") && masterKey == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException(
+                    "an encrypted channel needs the encryption master key: see encryptionMasterKey"));
         }
-        if (channel.startsWith("private-encrypted-")) {
-            if (masterKey == null) {
-                return CompletableFuture.failedFuture(new IllegalStateException(
-                        "an encrypted channel needs the encryption master key: see encryptionMasterKey"));
-            }
-            try {
-                java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
-                sha.update(channel.getBytes(StandardCharsets.UTF_8));
-                sha.update(masterKey);
-                // padded, as the Node and PHP SDKs write it (pusher-http-java drops the padding)
-                out.put("shared_secret", java.util.Base64.getEncoder().encodeToString(sha.digest()));
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("SHA-256 is unavailable", e);
-            }
-        }
-        return CompletableFuture.completedFuture(out.toString());
-    }
-
-    static String hmac(String secret, String text) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-            return HexFormat.of().formatHex(mac.doFinal(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-            throw new IllegalStateException("HmacSHA256 is unavailable", e);
-        }
+        return CompletableFuture.completedFuture(
+                PushApi.channelAuth(key, secret, socketId, channel, presence ? channelData : null, masterKey));
     }
 }
