@@ -16,6 +16,10 @@ import java.util.List;
  * @param maxSubscriptionsPerSecond subscribe / unsubscribe requests per connection per second, after a burst of up
  *                                  to {@code maxChannelsPerConnection} (at least one second's worth)
  * @param maxChannelsPerQuery       channels a {@code GET /channels} answer may list
+ * @param maxBackendEventsPerSecond events the HTTP API may trigger per second (a trigger to n channels counts n,
+ *                                  a batch counts each event), cluster-wide; 0 = unlimited
+ * @param maxReadRequestsPerSecond  HTTP API read requests (channels, channel, users) per second, cluster-wide;
+ *                                  0 = unlimited
  * @param webhooks                  where the app's hook events are posted
  * @param allowedOrigins            WebSocket {@code Origin}s allowed to connect ({@code *} wildcards); empty: any
  */
@@ -46,6 +50,8 @@ public record AppConfig(
         int maxMessagesPerSecond,
         int maxSubscriptionsPerSecond,
         int maxChannelsPerQuery,
+        int maxBackendEventsPerSecond,
+        int maxReadRequestsPerSecond,
         List<WebhookConfig> webhooks,
         List<String> allowedOrigins) {
 

@@ -40,7 +40,8 @@ public final class ConfigLoader {
             "http_header_timeout", "http_body_timeout", "http_idle_timeout", "max_concurrent_request_bodies",
             "data_dir", "webhook_batch_ms", "webhook_batch_max", "webhook_timeout", "webhook_retry_period",
             "webhook_workers", "webhook_vacate_delay_ms", "hook_handlers", "admin_token", "pending_timeout",
-            "redis_url", "redis_prefix", "redis_cluster", "node_id", "node_timeout", "demo", "apps");
+            "redis_url", "redis_prefix", "redis_cluster", "node_id", "node_timeout", "demo", "metrics", "metrics_port", "metrics_token", "tls_cert", "tls_key",
+            "tls_reload_interval", "console", "apps");
 
     /** Per-app keys. */
     static final List<String> APP_KEYS = List.of("id", "key", "secret", "enabled", "enable_client_messages",
@@ -49,7 +50,8 @@ public final class ConfigLoader {
             "max_event_name_length", "enable_user_authentication", "require_authorization", "authorization_timeout",
             "enable_watchlist_events", "max_watchlist_size", "enable_subscription_count", "enable_cache_channels",
             "cache_ttl", "max_channels_per_connection", "max_messages_per_second", "max_subscriptions_per_second",
-            "max_channels_per_query", "webhooks", "allowed_origins");
+            "max_channels_per_query", "max_backend_events_per_second", "max_read_requests_per_second", "webhooks",
+            "allowed_origins");
 
     /**
      * The app a server runs when no app is configured at all (not in a file, not in the environment): well-known
@@ -324,6 +326,8 @@ public final class ConfigLoader {
                     a.integer("max_messages_per_second", 300, 1, 1_000_000),
                     a.integer("max_subscriptions_per_second", 100, 1, 1_000_000),
                     a.integer("max_channels_per_query", 10_000, 1, 10_000_000),
+                    a.integer("max_backend_events_per_second", 0, 0, 100_000_000),
+                    a.integer("max_read_requests_per_second", 0, 0, 100_000_000),
                     Webhooks.read(app, path),
                     origins(a.strings("allowed_origins"), path));
             if (!ids.add(cfg.id())) {
@@ -335,7 +339,21 @@ public final class ConfigLoader {
             apps.add(cfg);
         }
         return new ServerConfig(host, port, apiPort, activity, pong, maxFrame, maxBody, maxOutbound, grace, threads,
-                network, hooks, redis, apps, devApp, r.bool("demo", false));
+                network, hooks, redis, apps, devApp, r.bool("demo", false), operations(r));
+    }
+
+    private static Operations operations(KeyReader r) {
+        String cert = r.optional("tls_cert");
+        String key = r.optional("tls_key");
+        if ((cert == null) != (key == null)) {
+            throw new ConfigException("config keys tls_cert and tls_key: set both (PEM certificate chain and its "
+                    + "private key) or neither");
+        }
+        String token = r.optional("metrics_token");
+        return new Operations(r.bool("metrics", true), r.integer("metrics_port", 0, 65535),
+                token == null || token.isBlank() ? null : token,
+                cert == null ? null : Path.of(cert), key == null ? null : Path.of(key),
+                r.integer("tls_reload_interval", 0, 86_400), r.bool("console", true));
     }
 
     /** Origins as a browser sends them: scheme://host[:port], with {@code *} standing for any characters. */

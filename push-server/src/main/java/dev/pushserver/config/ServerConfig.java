@@ -13,6 +13,7 @@ import java.util.List;
  * @param redis              the deployment's Redis, if any
  * @param devApp             no app was configured: {@code apps} holds only the built-in dev app
  * @param demo               serve the demo chat page and its sample auth endpoint (signs for anyone: never in production)
+ * @param ops                metrics, TLS and the debug console
  */
 public record ServerConfig(
         String host,
@@ -30,7 +31,8 @@ public record ServerConfig(
         RedisSettings redis,
         List<AppConfig> apps,
         boolean devApp,
-        boolean demo) {
+        boolean demo,
+        Operations ops) {
 
     public ServerConfig {
         apps = List.copyOf(apps);
@@ -42,7 +44,8 @@ public record ServerConfig(
             int eventLoopThreads, NetworkLimits network, HookSettings hooks, RedisSettings redis,
             List<AppConfig> apps, boolean devApp) {
         this(host, port, apiPort, activityTimeoutSeconds, pongTimeoutSeconds, maxFrameSize, maxRequestBodySize,
-                maxOutboundBuffer, shutdownGraceSeconds, eventLoopThreads, network, hooks, redis, apps, devApp, false);
+                maxOutboundBuffer, shutdownGraceSeconds, eventLoopThreads, network, hooks, redis, apps, devApp, false,
+                Operations.DEFAULTS);
     }
 
     public boolean separateApiPort() {
@@ -73,6 +76,6 @@ public record ServerConfig(
     public ServerConfig withHooks(HookSettings h) {
         return new ServerConfig(host, port, apiPort, activityTimeoutSeconds, pongTimeoutSeconds, maxFrameSize,
                 maxRequestBodySize, maxOutboundBuffer, shutdownGraceSeconds, eventLoopThreads, network, h, redis, apps,
-                devApp, demo);
+                devApp, demo, ops);
     }
 }

@@ -3,6 +3,8 @@ package dev.pushserver.testing;
 import com.pusher.client.connection.ConnectionEventListener;
 import com.pusher.client.connection.ConnectionState;
 import com.pusher.client.connection.ConnectionStateChange;
+import org.awaitility.Awaitility;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -43,6 +45,15 @@ public final class ConnectionRecorder implements ConnectionEventListener {
     /** The codes of every error so far, in order. */
     public List<String> codes() {
         return errorLog.stream().map(Error::code).toList();
+    }
+
+    /**
+     * Waits until an error with {@code code} has arrived. pusher-websocket-java handles a close on its socket thread
+     * but a pusher:error on its event thread, so {@code onError} may come after the DISCONNECTED state change.
+     */
+    public void awaitCode(String code) {
+        Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> codes().contains(code));
     }
 
     /** Every error so far, in order. */

@@ -120,7 +120,7 @@ class AuthorizedConnectionsTest {
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> states.contains(ConnectionState.CONNECTED));
             Awaitility.await().atMost(Duration.ofSeconds(10))
                     .until(() -> client.getConnection().getState() == ConnectionState.DISCONNECTED);
-            assertThat(connection.codes()).contains("4009");
+            connection.awaitCode("4009");
             assertThat(states).doesNotContain(ConnectionState.RECONNECTING);
         } finally {
             UserTestKit.disconnectQuietly(client);

@@ -132,7 +132,7 @@ class SigninTest {
             client.signin();
             Awaitility.await().atMost(Duration.ofSeconds(10))
                     .until(() -> client.getConnection().getState() == ConnectionState.DISCONNECTED);
-            assertThat(connection.codes()).contains("4009");
+            connection.awaitCode("4009");
             assertThat(states).doesNotContain(ConnectionState.RECONNECTING);
             assertThat(client.user().userId()).isNull();
         } finally {

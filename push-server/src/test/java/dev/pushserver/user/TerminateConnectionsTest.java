@@ -143,7 +143,7 @@ class TerminateConnectionsTest {
 
             Awaitility.await().atMost(Duration.ofSeconds(10))
                     .until(() -> client.getConnection().getState() == ConnectionState.DISCONNECTED);
-            assertThat(connection.codes()).contains("4009");
+            connection.awaitCode("4009");
             // a reconnect would go through RECONNECTING right away; give it the Java client's first back-off
             Awaitility.await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5))
                     .until(() -> client.getConnection().getState() == ConnectionState.DISCONNECTED);
