@@ -32,6 +32,7 @@ public final class PushServer implements ServerContext, AutoCloseable {
     private final ServerConfig config;
     private final Transport transport;
     private final PushCore core;
+    private final dev.pushserver.console.Console console;
     private RedisLink redis;
     private volatile boolean stopping;
     private volatile boolean stopped;
@@ -62,6 +63,7 @@ public final class PushServer implements ServerContext, AutoCloseable {
             }
             throw e;
         }
+        this.console = dev.pushserver.console.Console.startIfEnabled(config, core);
     }
 
     /**
@@ -131,6 +133,9 @@ public final class PushServer implements ServerContext, AutoCloseable {
             }
         }
         int left = core.connections().count();
+        if (console != null) {
+            console.close();
+        }
         core.close();
         transport.shutdown();
         if (redis != null) {
@@ -169,6 +174,11 @@ public final class PushServer implements ServerContext, AutoCloseable {
     @Override
     public AdminHandler admin() {
         return core.admin();
+    }
+
+    @Override
+    public dev.pushserver.console.Console console() {
+        return console;
     }
 
     @Override

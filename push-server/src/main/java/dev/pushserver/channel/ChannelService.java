@@ -8,6 +8,10 @@ import dev.pushserver.connection.Connection;
 import dev.pushserver.connection.ConnectionRegistry;
 import dev.pushserver.event.ChannelEvent.CacheMiss;
 import dev.pushserver.event.ChannelEvent.ClientEventSent;
+import dev.pushserver.event.ChannelEvent.Connected;
+import dev.pushserver.event.ChannelEvent.Disconnected;
+import dev.pushserver.event.ChannelEvent.Subscribed;
+import dev.pushserver.event.ChannelEvent.Unsubscribed;
 import dev.pushserver.event.EventStream;
 import dev.pushserver.event.EventType;
 import dev.pushserver.fanout.LocalFanout;
@@ -204,6 +208,12 @@ public final class ChannelService {
             registry.addIdentity(userId, conn);
         }
         conn.send(succeeded);
+        App subscribedApp = conn.app();
+        if (events.wants(subscribedApp, EventType.SUBSCRIBED)) {
+            String socketId = conn.socketId();
+            events.emit(subscribedApp, EventType.SUBSCRIBED,
+                    (seq, t) -> new Subscribed(subscribedApp, channel, userId, socketId, t, seq));
+        }
         if (readCache) {
             if (joined.cached() != null) {
                 conn.send(joined.cached().message());
@@ -334,7 +344,32 @@ public final class ChannelService {
         if (userId != null && conn.removePresenceUser(userId)) {
             registry.removeIdentity(userId, conn);
         }
-        return store.leave(conn.app(), sub.channel(), conn.socketId(), userId);
+        App app = conn.app();
+        String socketId = conn.socketId();
+        if (events.wants(app, EventType.UNSUBSCRIBED)) {
+            String channel = sub.channel();
+            events.emit(app, EventType.UNSUBSCRIBED, (seq, t) -> new Unsubscribed(app, channel, userId, socketId, t,
+                    seq));
+        }
+        return store.leave(app, sub.channel(), socketId, userId);
+    }
+
+    /** Announces an admitted connection (for the debug console; nothing is built when nobody listens). */
+    public void connected(Connection conn) {
+        App app = conn.app();
+        if (events.wants(app, EventType.CONNECTED)) {
+            String socketId = conn.socketId();
+            events.emit(app, EventType.CONNECTED, (seq, t) -> new Connected(app, socketId, t, seq));
+        }
+    }
+
+    /** Announces a connection that went away. */
+    public void disconnected(Connection conn) {
+        App app = conn.app();
+        if (events.wants(app, EventType.DISCONNECTED)) {
+            String socketId = conn.socketId();
+            events.emit(app, EventType.DISCONNECTED, (seq, t) -> new Disconnected(app, socketId, t, seq));
+        }
     }
 
     // ---- client events -----------------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ public final class ClientDispatcher {
             return null;
         }
         session.send(Messages.connectionEstablished(session.socketId(), activityTimeoutSeconds));
+        channels.connected(c);
         if (cfg.requireAuthorization()) {
             int timeout = cfg.authorizationTimeout();
             session.executor().schedule(Guarded.task("authorization timeout", () -> {
@@ -158,6 +159,7 @@ public final class ClientDispatcher {
     public void closed(Connection c) {
         c.end(() -> {
             CompletionStage<?> left = channels.leaveAll(c);
+            channels.disconnected(c);
             CompletionStage<?> signedOut = users.disconnected(c);
             if (OnLoop.isDone(left) && OnLoop.isDone(signedOut)) {
                 registry.closed(c);

@@ -139,4 +139,73 @@ public sealed interface ChannelEvent {
             return null;
         }
     }
+
+    /** A connection subscribed to {@code channel}; {@code userId} is its presence identity or null. */
+    record Subscribed(App app, String channel, String userId, String socketId, long timeMillis, long seq)
+            implements ChannelEvent {
+        public EventType type() {
+            return EventType.SUBSCRIBED;
+        }
+    }
+
+    /** A connection's subscription to {@code channel} went away. */
+    record Unsubscribed(App app, String channel, String userId, String socketId, long timeMillis, long seq)
+            implements ChannelEvent {
+        public EventType type() {
+            return EventType.UNSUBSCRIBED;
+        }
+    }
+
+    /** A Pusher connection was admitted. */
+    record Connected(App app, String socketId, long timeMillis, long seq) implements ChannelEvent {
+        public EventType type() {
+            return EventType.CONNECTED;
+        }
+
+        public String channel() {
+            return null;
+        }
+
+        public String userId() {
+            return null;
+        }
+    }
+
+    /** A Pusher connection went away. */
+    record Disconnected(App app, String socketId, long timeMillis, long seq) implements ChannelEvent {
+        public EventType type() {
+            return EventType.DISCONNECTED;
+        }
+
+        public String channel() {
+            return null;
+        }
+
+        public String userId() {
+            return null;
+        }
+    }
+
+    /**
+     * A batch of {@code events} hook events (their names in {@code names}) was posted to {@code url}: {@code status}
+     * is the HTTP status, 0 when no answer came ({@code error} then says why).
+     */
+    record WebhookSent(App app, String url, int status, String error, int events, String names, long timeMillis,
+            long seq) implements ChannelEvent {
+        public EventType type() {
+            return EventType.WEBHOOK_SENT;
+        }
+
+        public String channel() {
+            return null;
+        }
+
+        public String userId() {
+            return null;
+        }
+
+        public String socketId() {
+            return null;
+        }
+    }
 }

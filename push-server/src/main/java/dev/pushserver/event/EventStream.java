@@ -40,6 +40,14 @@ public final class EventStream {
         listen(new AsyncListener(listener, executor));
     }
 
+    /**
+     * Asks every listener again which events it wants, for a listener whose interest changes while the server runs
+     * (the debug console wants an app's events only while someone watches it).
+     */
+    public synchronized void refresh() {
+        logs.all().forEach(this::route);
+    }
+
     /** Whether any listener wants {@code type} for {@code app}. */
     public boolean wants(App app, EventType type) {
         return logs.get(app).byType[type.ordinal()].length > 0;

@@ -11,7 +11,17 @@ public enum EventType {
     CACHE_MISS,
     SERVER_EVENT,
     USER_ONLINE,
-    USER_OFFLINE;
+    USER_OFFLINE,
+    /** A connection's subscription succeeded (every subscription, not only a channel's first). */
+    SUBSCRIBED,
+    /** A subscription went away (unsubscribe or disconnect). */
+    UNSUBSCRIBED,
+    /** A Pusher connection was admitted. */
+    CONNECTED,
+    /** A Pusher connection went away. */
+    DISCONNECTED,
+    /** A batch of hook events was posted to a webhook (emitted by the process that delivers). */
+    WEBHOOK_SENT;
 
     final int bit() {
         return 1 << ordinal();

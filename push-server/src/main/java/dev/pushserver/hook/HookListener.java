@@ -52,7 +52,7 @@ final class HookListener implements ChannelEventListener {
             case CACHE_MISS -> "cache_miss";
             case SUBSCRIPTION_COUNT -> "subscription_count";
             case SERVER_EVENT -> "server_event";
-            case USER_ONLINE, USER_OFFLINE -> null;
+            case USER_ONLINE, USER_OFFLINE, SUBSCRIBED, UNSUBSCRIBED, CONNECTED, DISCONNECTED, WEBHOOK_SENT -> null;
         };
     }
 

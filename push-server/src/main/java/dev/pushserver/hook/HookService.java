@@ -158,7 +158,7 @@ public final class HookService implements AutoCloseable {
             List<WebhookConfig> hooks = app.config().webhooks();
             for (int i = 0; i < hooks.size(); i++) {
                 WebhookSender sender = new WebhookSender(app, i, hooks.get(i), http,
-                        Duration.ofSeconds(settings.timeoutSeconds()));
+                        Duration.ofSeconds(settings.timeoutSeconds()), events);
                 all.add(new Target(sender.name(), app, sender));
             }
             for (HookHandler h : handlers) {

@@ -2,6 +2,9 @@ package dev.pushserver.hook;
 
 import dev.pushserver.app.App;
 import dev.pushserver.config.WebhookConfig;
+import dev.pushserver.event.ChannelEvent.WebhookSent;
+import dev.pushserver.event.EventStream;
+import dev.pushserver.event.EventType;
 import dev.pushserver.protocol.Signatures;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,8 +27,11 @@ final class WebhookSender implements HookHandler {
     private final WebhookConfig webhook;
     private final HttpClient http;
     private final Duration timeout;
+    /** where each delivery is announced (the debug console), or null */
+    private final EventStream events;
 
-    WebhookSender(App app, int index, WebhookConfig webhook, HttpClient http, Duration timeout) {
+    WebhookSender(App app, int index, WebhookConfig webhook, HttpClient http, Duration timeout, EventStream events) {
+        this.events = events;
         this.app = app;
         this.index = index;
         this.webhook = webhook;
@@ -60,6 +66,7 @@ final class WebhookSender implements HookHandler {
         webhook.headers().forEach(request::header);
         CompletableFuture<Void> done = new CompletableFuture<>();
         http.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding()).whenComplete((response, failure) -> {
+            announce(batch, response == null ? 0 : response.statusCode(), failure);
             if (failure != null) {
                 done.completeExceptionally(failure);
             } else if (response.statusCode() / 100 != 2) {
@@ -70,6 +77,20 @@ final class WebhookSender implements HookHandler {
             }
         });
         return done;
+    }
+
+    private void announce(HookBatch batch, int status, Throwable failure) {
+        if (events == null || !events.wants(app, EventType.WEBHOOK_SENT)) {
+            return;
+        }
+        StringBuilder names = new StringBuilder();
+        for (int i = 0; i < batch.events().size(); i++) {
+            names.append(i > 0 ? "," : "").append(batch.events().get(i).name());
+        }
+        String error = failure == null ? null : failure.toString();
+        String url = webhook.url().toString();
+        events.emit(app, EventType.WEBHOOK_SENT, (seq, t) -> new WebhookSent(app, url, status, error,
+                batch.events().size(), names.toString(), t, seq));
     }
 
     /** The body: the events' JSON as stored, in order, under the time of this delivery. */

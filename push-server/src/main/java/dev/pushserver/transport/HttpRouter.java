@@ -26,7 +26,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 /**
  * First stage after HTTP decoding: WebSocket upgrades go to the Pusher protocol, {@code /apps/...} to the HTTP API,
  * {@code /} and {@code /health} answer load balancers, {@code /push.js} is the browser client (with the demo on
- * also {@code /demo/} and {@code POST /subscribe/auth}), anything else is a JSON 404.
+ * also {@code /demo/} and {@code POST /subscribe/auth}), {@code /console...} is the debug console (see
+ * {@link ConsoleRoutes}), anything else is a JSON 404.
  */
 final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
 
@@ -63,7 +64,9 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                     ApiError.body("Malformed HTTP request")), false);
             return;
         }
-        if (webSockets && isUpgrade(req)) {
+        boolean console = webSockets && ConsoleRoutes.isConsole(req.uri());
+        if (webSockets && isUpgrade(req)
+                && (!console || server.console() != null && ConsoleRoutes.isSocket(req.uri()))) {
             upgrade(ctx, req); // over its address's quota, it is told so after the upgrade (4100)
             return;
         }
@@ -72,6 +75,10 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                     ApiError.body("Too many connections from your address (max_connections_per_ip)"));
             tooMany.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
             responder.respond(tooMany, false);
+            return;
+        }
+        if (console) {
+            ConsoleRoutes.route(server.console(), req, responder, keepAlive);
             return;
         }
         String path;
@@ -178,7 +185,8 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
             return;
         }
-        PusherWebSocketHandler handler = new PusherWebSocketHandler(server, transport, request);
+        ChannelHandler handler = ConsoleRoutes.isConsole(req.uri()) ? new ConsoleSocket(server.console())
+                : new PusherWebSocketHandler(server, transport, request);
         ChannelPipeline p = ctx.pipeline();
         upgrading = true;
         handshaker.handshake(ctx.channel(), req).addListener(f -> {
@@ -198,9 +206,13 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             // text frames must be valid UTF-8 (RFC 6455: close 1007); Netty only adds this in its protocol handler
             p.addLast("ws-utf8", new Utf8FrameValidator(false));
             p.addLast("ws-aggregator", new WebSocketFrameAggregator(maxFrame));
-            p.addLast("pusher", handler);
+            p.addLast(handler instanceof ConsoleSocket ? "console" : "pusher", handler);
             p.remove(this);
-            handler.admit(p.context(handler));
+            if (handler instanceof ConsoleSocket console) {
+                console.admit(p.context(console)); // not a Pusher connection: no socket id, no app quota
+            } else {
+                ((PusherWebSocketHandler) handler).admit(p.context(handler));
+            }
             replayEarlyFrames(p);
         });
     }

@@ -21,6 +21,11 @@ public interface ServerContext {
 
     boolean isStopping();
 
+    /** The debug console, or null when it is off (then /console is a 404). */
+    default dev.pushserver.console.Console console() {
+        return null;
+    }
+
     /** Null when the server can serve (for /ready), else why not: stopping, or a required dependency is down. */
     default String notReady() {
         return isStopping() ? "Server is shutting down" : null;

@@ -56,7 +56,30 @@ public final class FrameSocket implements AutoCloseable {
 
     public static FrameSocket open(int port, String requestTarget, boolean answerPings, boolean answerClose)
             throws IOException {
+        return open(port, requestTarget, answerPings, answerClose, 0, true);
+    }
+
+    /**
+     * Connects and upgrades with a {@code receiveBuffer}-byte socket receive buffer and reads nothing more until
+     * {@link #resume}: a client that reads slowly (frames can still be sent).
+     */
+    public static FrameSocket openPaused(int port, String requestTarget, int receiveBuffer) throws IOException {
+        return open(port, requestTarget, false, false, receiveBuffer, false);
+    }
+
+    /** Starts reading frames (after {@link #openPaused}). */
+    public void resume() {
+        Thread t = new Thread(this::readLoop, "frame-socket-reader");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static FrameSocket open(int port, String requestTarget, boolean answerPings, boolean answerClose,
+            int receiveBuffer, boolean read) throws IOException {
         Socket s = new Socket();
+        if (receiveBuffer > 0) {
+            s.setReceiveBufferSize(receiveBuffer);
+        }
         s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
         s.setSoTimeout(0);
         s.setTcpNoDelay(true);
@@ -78,9 +101,9 @@ public final class FrameSocket implements AutoCloseable {
         fs.answerPings = answerPings;
         fs.answerClose = answerClose;
         if (status.contains(" 101 ")) {
-            Thread t = new Thread(fs::readLoop, "frame-socket-reader");
-            t.setDaemon(true);
-            t.start();
+            if (read) {
+                fs.resume();
+            }
         } else {
             fs.eof.complete(null);
             fs.closeCode.complete(-1);
