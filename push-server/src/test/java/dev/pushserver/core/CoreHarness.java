@@ -58,6 +58,11 @@ final class CoreHarness implements AutoCloseable {
     final PushCore core;
     /** every channel event, in the order listeners saw them */
     final List<ChannelEvent> events = new CopyOnWriteArrayList<>();
+
+    /** The membership and message transitions the harness records (not the console's per-connection types). */
+    static final java.util.Set<EventType> TRANSITIONS = java.util.EnumSet.complementOf(java.util.EnumSet.of(
+            EventType.SUBSCRIBED, EventType.UNSUBSCRIBED, EventType.CONNECTED, EventType.DISCONNECTED,
+            EventType.WEBHOOK_SENT));
     private long nextSocket = 1;
 
     CoreHarness() {
@@ -76,7 +81,7 @@ final class CoreHarness implements AutoCloseable {
         core.events().listen(new ChannelEventListener() {
             @Override
             public boolean wants(App app, EventType type) {
-                return true;
+                return TRANSITIONS.contains(type);
             }
 
             @Override

@@ -50,9 +50,9 @@ class EventStreamTest {
         h.close();
     }
 
-    /** A listener that wants the given types (all when none given) and hands each event to {@code onEvent}. */
+    /** A listener that wants the given types (all transitions when none given) and hands each event to {@code onEvent}. */
     private static ChannelEventListener listener(Consumer<ChannelEvent> onEvent, EventType... types) {
-        Set<EventType> wanted = types.length == 0 ? EnumSet.allOf(EventType.class) : EnumSet.of(types[0], types);
+        Set<EventType> wanted = types.length == 0 ? CoreHarness.TRANSITIONS : EnumSet.of(types[0], types);
         return new ChannelEventListener() {
             @Override
             public boolean wants(App app, EventType type) {
