@@ -70,8 +70,12 @@ final class ConsoleSocket extends SimpleChannelInboundHandler<WebSocketFrame> im
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
         if (frame instanceof CloseWebSocketFrame) {
-            closing = true;
-            ctx.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(f -> ctx.close());
+            if (closing) {
+                ctx.close(); // the answer to our close frame: a second one from us would break the protocol
+            } else {
+                closing = true;
+                ctx.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(f -> ctx.close());
+            }
             return;
         }
         if (frame instanceof PingWebSocketFrame ping) {
