@@ -12,6 +12,8 @@ import dev.pushserver.testing.RawClient;
 import dev.pushserver.testing.SignedRequest;
 import dev.pushserver.testing.Signing;
 import dev.pushserver.testing.TestServer;
+import dev.pushserver.testing.WebhookReceiver;
+import java.nio.file.Path;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -22,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The debug console's endpoints with a real server, real WebSocket clients (the JDK's, a raw one, and
@@ -311,6 +314,47 @@ class ConsoleTest {
             assertThat(http("POST", server.port(), "/console/api/apps/app-1/events", null,
                     "{\"channel\":\"tests\",\"event\":\"ping\",\"data\":\"x\"}").status()).isEqualTo(401);
             assertThat(sub.next(500)).as("nothing delivered after refused triggers").isNull();
+        }
+    }
+
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void clientEventsPresenceMembersAndWebhooksSentAppearWithTheirDetails(@TempDir Path dir) throws Exception {
+        try (WebhookReceiver receiver = WebhookReceiver.start("/hook");
+                TestServer server = TestServer.start("admin_token: " + TOKEN + "\ndata_dir: " + dir + "\n"
+                        + "apps:\n  - id: app-1\n    key: key-1\n    secret: secret-1\n"
+                        + "    enable_client_messages: true\n    webhooks:\n      - url: " + receiver.url() + "\n"
+                        + "        event_types: [member_added]\n");
+                RawClient log = feed(server, "app-1"); RawClient a = RawClient.connect(server.wsUrl("key-1"))) {
+            receiver.answer(n -> 503); // the first delivery fails, its retry succeeds
+            String sa = a.socketId();
+            String data = "{\"user_id\":\"alice\",\"user_info\":{\"name\":\"Alice\"}}";
+            String auth = Signing.channelAuth("key-1", "secret-1", sa, "presence-room", data);
+            a.send(RawClient.json().createObjectNode().put("event", "pusher:subscribe").set("data",
+                    RawClient.json().createObjectNode().put("channel", "presence-room").put("auth", auth)
+                            .put("channel_data", data)).toString());
+            a.nextEvent("pusher_internal:subscription_succeeded");
+            JsonNode added = next(log, "member_added");
+            assertThat(added.get("user_id").asText()).isEqualTo("alice");
+            assertThat(added.get("data").asText()).contains("Alice");
+
+            a.send("{\"event\":\"client-typing\",\"channel\":\"presence-room\",\"data\":{\"on\":true}}");
+            JsonNode typing = next(log, "client_event");
+            assertThat(typing.get("event").asText()).isEqualTo("client-typing");
+            assertThat(typing.get("user_id").asText()).isEqualTo("alice");
+            assertThat(typing.get("data").asText()).isEqualTo("{\"on\":true}");
+
+            JsonNode failed = next(log, "webhook_sent");
+            assertThat(failed.get("status").asInt()).isEqualTo(503);
+            assertThat(failed.get("names").asText()).isEqualTo("member_added");
+            assertThat(failed.get("url").asText()).isEqualTo(receiver.url());
+            receiver.answer(n -> 200);
+            long deadline = System.currentTimeMillis() + 60_000;
+            JsonNode sent = null;
+            while (System.currentTimeMillis() < deadline && (sent == null || sent.get("status").asInt() != 200)) {
+                sent = next(log, "webhook_sent");
+            }
+            assertThat(sent.get("status").asInt()).as("the retry's status").isEqualTo(200);
         }
     }
 
