@@ -90,9 +90,15 @@
     api('GET', path).then(function (r) {
       if (r.status !== 200) { return; }
       var c = r.json.connections;
-      $('connections').textContent = c.cluster;
-      $('conn-note').textContent = c.cluster === c.node ? c.node + ' on this node'
-        : c.node + ' on this node, ' + c.cluster + ' in the cluster';
+      if (c.cluster === undefined) {
+        $('connections').textContent = c.node;
+        $('conn-note').textContent = 'On this node only: a cluster shares connection counts only for apps with '
+          + 'max_connections.';
+      } else {
+        $('connections').textContent = c.cluster;
+        $('conn-note').textContent = c.cluster === c.node ? c.node + ' on this node'
+          : c.node + ' on this node, ' + c.cluster + ' in the cluster';
+      }
       var body = $('channels').tBodies[0];
       body.textContent = '';
       r.json.channels.forEach(function (ch) {

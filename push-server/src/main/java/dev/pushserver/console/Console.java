@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * {@code Authorization: Bearer <admin_token>}:
  * <ul>
  * <li>{@code GET /console/api/apps}: the apps;</li>
- * <li>{@code GET /console/api/apps/{id}}: connections (this node, cluster-wide) and occupied channels with counts;</li>
+ * <li>{@code GET /console/api/apps/{id}}: connections (this node, and cluster-wide where the cluster shares the
+ * count: for apps with {@code max_connections}) and occupied channels with their (cluster-wide) counts;</li>
  * <li>{@code GET /console/api/apps/{id}/channels/{channel}/members}: a presence channel's members;</li>
  * <li>{@code POST /console/api/apps/{id}/events} with {@code {"channel","event","data"}}: triggers an event through
  * the HTTP API's own path (signed here with the app secret, which never reaches the browser), so that limits,
@@ -192,7 +193,10 @@ public final class Console implements AutoCloseable {
                     g.writeStringField("app", app.id());
                     g.writeObjectFieldStart("connections");
                     g.writeNumberField("node", here);
-                    g.writeNumberField("cluster", here + core.store().connectionsElsewhere(app));
+                    // a cluster shares connection counts only for apps with max_connections (they need them)
+                    if (node == null || app.config().maxConnections() > 0) {
+                        g.writeNumberField("cluster", here + core.store().connectionsElsewhere(app));
+                    }
                     g.writeEndObject();
                     g.writeBooleanField("channels_truncated", channels.size() > MAX_CHANNELS);
                     g.writeArrayFieldStart("channels");
