@@ -403,6 +403,7 @@ class ConsoleTest {
                     default -> { }
                 }
             }
+            System.out.printf("slow console: %d of %d events shown, %d reported dropped%n", lines, total, dropped);
             assertThat(dropped).as("events dropped for the slow console").isPositive();
             assertThat(lines + dropped).as("every event is either shown or counted as dropped").isEqualTo(total);
             assertThat(lines).as("shown").isLessThan(total);
