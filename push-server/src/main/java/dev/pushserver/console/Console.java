@@ -273,8 +273,10 @@ public final class Console implements AutoCloseable {
         String query = "auth_key=" + app.key() + "&auth_timestamp=" + System.currentTimeMillis() / 1000
                 + "&auth_version=1.0&body_md5=" + Signatures.md5Hex(apiBody);
         String signature = Signatures.hmacSha256Hex(app.secret(), "POST\n" + path + "\n" + query);
-        String uri = path + "?" + query.replace("auth_key=" + app.key(),
-                "auth_key=" + URLEncoderCompat.encode(app.key())) + "&auth_signature=" + signature;
+        // the signature covers the decoded key; the URL carries it percent-encoded
+        String uri = path + "?" + query.replace("auth_key=" + app.key(), "auth_key="
+                + java.net.URLEncoder.encode(app.key(), StandardCharsets.UTF_8).replace("+", "%20"))
+                + "&auth_signature=" + signature;
         log.info("console: test event {} on {} of app {}", LogText.of(event.asText()), LogText.of(channel.asText()),
                 app.id());
         return core.api().handle(new ApiRequest("POST", uri, apiBody));
@@ -293,12 +295,5 @@ public final class Console implements AutoCloseable {
     @Override
     public void close() {
         queries.shutdownNow();
-    }
-
-    /** Percent-encoding of a query value (keys are usually plain; this keeps odd ones intact). */
-    private static final class URLEncoderCompat {
-        static String encode(String s) {
-            return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
-        }
     }
 }

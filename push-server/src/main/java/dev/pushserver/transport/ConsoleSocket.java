@@ -42,6 +42,8 @@ final class ConsoleSocket extends SimpleChannelInboundHandler<WebSocketFrame> im
     static final int AUTH_TIMEOUT_SECONDS = 10;
     static final int QUEUE = 1000;
     static final int POLICY_VIOLATION = 1008;
+    /** A watching console is pinged this often and closed when nothing came back for three intervals. */
+    static final int PING_SECONDS = 30;
 
     private final Console console;
     private final Queue<ChannelEvent> queue = new ArrayBlockingQueue<>(QUEUE);
@@ -51,6 +53,8 @@ final class ConsoleSocket extends SimpleChannelInboundHandler<WebSocketFrame> im
     private ScheduledFuture<?> authTimeout;
     private Runnable unwatch;
     private boolean closing;
+    private ScheduledFuture<?> pinger;
+    private long lastHeardNanos;
 
     ConsoleSocket(Console console) {
         this.console = console;
@@ -69,6 +73,7 @@ final class ConsoleSocket extends SimpleChannelInboundHandler<WebSocketFrame> im
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
+        lastHeardNanos = System.nanoTime();
         if (frame instanceof CloseWebSocketFrame) {
             if (closing) {
                 ctx.close(); // the answer to our close frame: a second one from us would break the protocol
@@ -110,6 +115,9 @@ final class ConsoleSocket extends SimpleChannelInboundHandler<WebSocketFrame> im
             authTimeout.cancel(false);
         }
         unwatch = console.watch(app, this);
+        // a console whose browser vanished without a close must not stay a watcher: browsers answer pings
+        lastHeardNanos = System.nanoTime();
+        pinger = ctx.executor().scheduleAtFixedRate(this::ping, PING_SECONDS, PING_SECONDS, TimeUnit.SECONDS);
         String ready = "{\"type\":\"ready\",\"app\":" + Json.string(g -> g.writeString(app.id())) + ",\"max_data\":"
                 + ConsoleJson.MAX_DATA + "}";
         ctx.writeAndFlush(new TextWebSocketFrame(ready));
@@ -124,6 +132,15 @@ final class ConsoleSocket extends SimpleChannelInboundHandler<WebSocketFrame> im
         log.info("console refused from {}: {}", ctx.channel().remoteAddress(), why);
         ctx.writeAndFlush(Frames.close(POLICY_VIOLATION, why));
         ctx.executor().schedule(() -> ctx.close(), 2, TimeUnit.SECONDS);
+    }
+
+    private void ping() {
+        if (System.nanoTime() - lastHeardNanos > TimeUnit.SECONDS.toNanos(3L * PING_SECONDS)) {
+            log.info("console from {} did not answer pings; closing it", ctx.channel().remoteAddress());
+            ctx.close();
+            return;
+        }
+        ctx.writeAndFlush(new PingWebSocketFrame());
     }
 
     /** On the deciding thread, under its lock: enqueue, or count as dropped; never block. */
@@ -186,6 +203,9 @@ final class ConsoleSocket extends SimpleChannelInboundHandler<WebSocketFrame> im
     private void stop() {
         if (authTimeout != null) {
             authTimeout.cancel(false);
+        }
+        if (pinger != null) {
+            pinger.cancel(false);
         }
         if (unwatch != null) {
             unwatch.run();
