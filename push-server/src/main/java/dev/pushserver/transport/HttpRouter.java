@@ -151,9 +151,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private static FullHttpResponse toHttp(ApiResponse r) {
         FullHttpResponse http = HttpResponses.json(HttpResponseStatus.valueOf(r.status()), r.body());
-        if (r.allow() != null) {
-            http.headers().set(HttpHeaderNames.ALLOW, r.allow());
-        }
+        r.headers().forEach(http.headers()::set);
         return http;
     }
 
