@@ -154,7 +154,13 @@ public final class PushCore implements AutoCloseable {
     /** Null when this node can serve with cluster-wide state, else what is wrong (for /ready). */
     public String problem() {
         String p = store.problem();
-        return p != null ? p : broker.problem();
+        if (p == null) {
+            p = broker.problem();
+        }
+        if (p == null && hooks != null) {
+            p = hooks.problem(); // events must be durable before they count as emitted
+        }
+        return p;
     }
 
     @Override
