@@ -226,12 +226,18 @@ class MetricsTest {
             assertThat(s.value("push_rate_limited_total", "app", "", "limit", "max_connections_per_ip")).isEqualTo(1);
             assertThat(s.value("push_rate_limited_total", "app", "app-2")).isZero();
         }
-        String yaml = AppsYaml.apps(AppsYaml.app(1, "max_connections: 1"));
+        String yaml = AppsYaml.apps(AppsYaml.app(1, "max_connections: 1", "max_messages_per_second: 5"));
         try (TestServer server = TestServer.start(yaml)) {
             try (RawClient a = RawClient.connect(server.wsUrl("key-1"));
                     RawClient b = RawClient.connect(server.wsUrl("key-1"))) {
                 a.socketId();
                 assertThat(b.closeCode(10)).isEqualTo(4100); // app-1 is at its max_connections of 1
+                // 12 messages at once with a limit of 5 per second: some are refused, whatever the window
+                for (int i = 0; i < 12; i++) {
+                    a.send(Messages.PING);
+                }
+                await().atMost(WAIT).until(() -> Scrape.get(server.port()).value("push_rate_limited_total", "app",
+                        "app-1", "limit", "max_messages_per_second") >= 1);
             }
             // a bad signature, an unknown app and a channel query
             SignedRequest.Response bad = SignedRequest.post(server.port(), "/apps/app-1/events",

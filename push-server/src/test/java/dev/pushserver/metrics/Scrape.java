@@ -9,15 +9,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** One GET of /metrics as Prometheus would do it, and the samples of its text exposition. */
-record Scrape(int status, String contentType, String body) {
+public record Scrape(int status, String contentType, String body) {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    static Scrape get(int port) {
+    public static Scrape get(int port) {
         return get(port, "/metrics", null);
     }
 
-    static Scrape get(int port, String path, String authorization) {
+    public static Scrape get(int port, String path, String authorization) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(10)).GET();
         if (authorization != null) {
@@ -35,7 +35,7 @@ record Scrape(int status, String contentType, String body) {
      * The sum of the samples of {@code name} whose labels include each {@code label=value} pair given (as
      * {@code "app", "app-1", "type", "public"}); 0 when there is none.
      */
-    double value(String name, String... labels) {
+    public double value(String name, String... labels) {
         double sum = 0;
         for (String line : lines(name, labels)) {
             sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
@@ -44,7 +44,7 @@ record Scrape(int status, String contentType, String body) {
     }
 
     /** Whether at least one sample of {@code name} with these labels is there. */
-    boolean has(String name, String... labels) {
+    public boolean has(String name, String... labels) {
         return !lines(name, labels).isEmpty();
     }
 
