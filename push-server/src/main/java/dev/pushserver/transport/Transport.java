@@ -113,6 +113,10 @@ public final class Transport {
                 TimeUnit.SECONDS);
         log.info("accepting at most {} connections (max_connections{})", guard.maxConnections(),
                 config.network().maxConnections() > 0 ? "" : ": the open-file limit minus a spare");
+        if (config.ops().metricsEnabled()) {
+            log.info("metrics: GET /metrics on port {}{}", metricsListener != null ? metricsPort() : port(),
+                    config.ops().metricsToken() != null ? " (with its bearer token)" : "");
+        }
     }
 
     /** Connections closed at accept (server full, or an address over its rate). */

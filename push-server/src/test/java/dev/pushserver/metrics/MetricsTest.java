@@ -268,15 +268,34 @@ class MetricsTest {
                         "webhooks:\n      - url: " + hooks.url() + "\n        event_types: [channel_occupied]")));
                 RawClient a = RawClient.connect(server.wsUrl("key-1"))) {
             a.socketId();
+            hooks.answer(n -> n == 0 ? 500 : 200); // the first attempt fails, the retry (after ~1 s) is taken
             assertThat(Scrape.get(server.port()).value("push_webhooks_delivered_total")).isZero();
             a.send(subscribe("hooked"));
             a.nextEvent("pusher_internal:subscription_succeeded");
-            await().atMost(WAIT).until(() -> !hooks.requests().isEmpty());
             Scrape s = await().atMost(WAIT).until(() -> Scrape.get(server.port()),
                     x -> x.value("push_webhooks_delivered_total") == 1);
+            assertThat(hooks.requests()).hasSize(2);
+            assertThat(s.value("push_webhooks_retried_total")).isEqualTo(1);
             assertThat(s.value("push_webhook_queue_depth")).isZero();
             assertThat(s.value("push_webhooks_dead_lettered_total")).isZero();
-            assertThat(s.has("push_webhooks_retried_total")).isTrue();
+        }
+    }
+
+    @Test
+    void aWebhookPastItsRetryPeriodIsCountedAsDeadLettered() throws Exception {
+        try (WebhookReceiver hooks = WebhookReceiver.start("/hooks");
+                TestServer server = TestServer.start("data_dir: " + dir + "\nwebhook_retry_period: 0\n"
+                        + AppsYaml.apps(AppsYaml.app(1, "webhooks:\n      - url: " + hooks.url()
+                        + "\n        event_types: [channel_occupied]")));
+                RawClient a = RawClient.connect(server.wsUrl("key-1"))) {
+            a.socketId();
+            hooks.answer(n -> 503);
+            a.send(subscribe("doomed"));
+            a.nextEvent("pusher_internal:subscription_succeeded");
+            Scrape s = await().atMost(WAIT).until(() -> Scrape.get(server.port()),
+                    x -> x.value("push_webhooks_dead_lettered_total") == 1);
+            assertThat(s.value("push_webhooks_delivered_total")).isZero();
+            assertThat(s.value("push_webhook_queue_depth")).isZero();
         }
     }
 }
