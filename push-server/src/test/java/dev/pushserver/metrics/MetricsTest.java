@@ -226,12 +226,20 @@ class MetricsTest {
             assertThat(s.value("push_rate_limited_total", "app", "", "limit", "max_connections_per_ip")).isEqualTo(1);
             assertThat(s.value("push_rate_limited_total", "app", "app-2")).isZero();
         }
-        String yaml = AppsYaml.apps(AppsYaml.app(1, "max_connections: 1", "max_messages_per_second: 5"));
+        String yaml = AppsYaml.apps(AppsYaml.app(1, "max_connections: 1", "max_messages_per_second: 5",
+                "max_channels_per_connection: 3", "max_subscriptions_per_second: 1"));
         try (TestServer server = TestServer.start(yaml)) {
             try (RawClient a = RawClient.connect(server.wsUrl("key-1"));
                     RawClient b = RawClient.connect(server.wsUrl("key-1"))) {
                 a.socketId();
                 assertThat(b.closeCode(10)).isEqualTo(4100); // app-1 is at its max_connections of 1
+                // 5 subscribes at once with a burst of 3 and 1 more per second: at least one is refused
+                for (int i = 0; i < 5; i++) {
+                    a.send(subscribe("s" + i));
+                }
+                await().atMost(WAIT).until(() -> Scrape.get(server.port()).value("push_rate_limited_total", "app",
+                        "app-1", "limit", "max_subscriptions_per_second") >= 1);
+                Thread.sleep(1_100); // a fresh message window
                 // 12 messages at once with a limit of 5 per second: some are refused, whatever the window
                 for (int i = 0; i < 12; i++) {
                     a.send(Messages.PING);
