@@ -11,6 +11,9 @@ import dev.pushserver.event.ChannelEvent.ClientEventSent;
 import dev.pushserver.event.EventStream;
 import dev.pushserver.event.EventType;
 import dev.pushserver.fanout.LocalFanout;
+import dev.pushserver.metrics.ClientEventRejection;
+import dev.pushserver.metrics.Limit;
+import dev.pushserver.metrics.PushMetrics;
 import dev.pushserver.fanout.Subscription;
 import dev.pushserver.protocol.ChannelNames;
 import dev.pushserver.protocol.ChannelType;
@@ -49,9 +52,11 @@ public final class ChannelService {
     private final Publisher publisher;
     private final EventStream events;
     private final ConnectionRegistry registry;
+    private final PushMetrics metrics;
 
     public ChannelService(MembershipStore store, LocalFanout fanout, Publisher publisher, EventStream events,
-            ConnectionRegistry registry) {
+            ConnectionRegistry registry, PushMetrics metrics) {
+        this.metrics = metrics;
         this.store = store;
         this.fanout = fanout;
         this.publisher = publisher;
@@ -90,6 +95,7 @@ public final class ChannelService {
             return null;
         }
         if (!conn.trySubscribe(System.nanoTime(), cfg.maxSubscriptionsPerSecond(), subscribeBurst(cfg))) {
+            metrics.app(app).rateLimited(Limit.MAX_SUBSCRIPTIONS_PER_SECOND);
             rateLimited(conn, channel, cfg);
             return null;
         }
@@ -304,6 +310,7 @@ public final class ChannelService {
         }
         AppConfig cfg = conn.app().config();
         if (!conn.trySubscribe(System.nanoTime(), cfg.maxSubscriptionsPerSecond(), subscribeBurst(cfg))) {
+            metrics.app(conn.app()).rateLimited(Limit.MAX_SUBSCRIPTIONS_PER_SECOND);
             conn.send(Messages.error("Too many unsubscribe requests: at most " + cfg.maxSubscriptionsPerSecond()
                     + " per second", ErrorCodes.CLIENT_EVENT_RATE_LIMIT, channel));
             return null;
@@ -345,30 +352,37 @@ public final class ChannelService {
         String channel = msg.channel();
         String event = msg.event();
         if (!cfg.enableClientMessages()) {
+            metrics.app(app).clientEventRejected(ClientEventRejection.DISABLED);
             conn.send(Messages.error("Client events are not enabled for this app", null, channel));
             return;
         }
         if (!conn.tryClientEvent(System.nanoTime(), cfg.maxClientEventsPerSecond())) {
+            metrics.app(app).clientEventRejected(ClientEventRejection.RATE_LIMIT);
+            metrics.app(app).rateLimited(Limit.MAX_CLIENT_EVENTS_PER_SECOND);
             conn.send(Messages.error("Client event rejected due to rate limit: at most "
                     + cfg.maxClientEventsPerSecond() + " per second", ErrorCodes.CLIENT_EVENT_RATE_LIMIT, channel));
             return;
         }
         if (channel == null) {
+            metrics.app(app).clientEventRejected(ClientEventRejection.NO_CHANNEL);
             conn.send(Messages.error("Client event " + event + " needs a 'channel' string", null));
             return;
         }
         if (event.length() > cfg.maxEventNameLength()) {
+            metrics.app(app).clientEventRejected(ClientEventRejection.NAME_TOO_LONG);
             conn.send(Messages.error("Event name is too long: " + event.length() + " characters, the maximum is "
                     + cfg.maxEventNameLength(), null, channel));
             return;
         }
         Subscription sub = conn.subscriptions().get(channel);
         if (sub == null) {
+            metrics.app(app).clientEventRejected(ClientEventRejection.NOT_SUBSCRIBED);
             conn.send(Messages.error("Cannot broadcast client event (connection not subscribed to channel "
                     + channel + ")", null, channel));
             return;
         }
         if (!ChannelType.of(channel).allowsClientEvents()) {
+            metrics.app(app).clientEventRejected(ClientEventRejection.CHANNEL_TYPE);
             conn.send(Messages.error("Client events are only supported on private and presence channels, not on "
                     + channel, null, channel));
             return;
@@ -376,6 +390,7 @@ public final class ChannelService {
         String rawData = msg.data() == null ? "{}" : msg.data().toString();
         int size = rawData.getBytes(StandardCharsets.UTF_8).length;
         if (size > cfg.maxEventPayload()) {
+            metrics.app(app).clientEventRejected(ClientEventRejection.TOO_LARGE);
             conn.send(Messages.error("Client event data is too large: " + size + " bytes, the maximum is "
                     + cfg.maxEventPayload(), null, channel));
             return;
@@ -386,6 +401,7 @@ public final class ChannelService {
         String dataText = msg.data() != null && msg.data().isTextual() ? msg.data().asText() : rawData;
         // not cached on cache channels (reference §2.10): a client-typing event must not replace the server's state
         publisher.publish(app, channel, Messages.clientEvent(event, channel, rawData, userId), socketId);
+        metrics.app(app).clientEvent();
         if (events.wants(app, EventType.CLIENT_EVENT)) {
             events.emit(app, EventType.CLIENT_EVENT,
                     (seq, t) -> new ClientEventSent(app, channel, event, dataText, userId, socketId, t, seq));
