@@ -66,6 +66,9 @@ class ApiRateLimitTest {
                     assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
                     assertThat(r.error()).contains("max_backend_events_per_second");
                 });
+                dev.pushserver.metrics.Scrape scrape = dev.pushserver.metrics.Scrape.get(server.port());
+                assertThat(scrape.value("push_rate_limited_total", "app", "app-1", "limit", "backend_events"))
+                        .isEqualTo(refused.size());
                 int expected = accepted;
                 Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> recorder.events.size() >= expected);
                 Thread.sleep(300);
@@ -132,6 +135,8 @@ class ApiRateLimitTest {
             assertThat(refused.status()).isEqualTo(429);
             assertThat(refused.headers().firstValue("Retry-After")).isPresent();
             assertThat(refused.error()).contains("max_read_requests_per_second");
+            assertThat(dev.pushserver.metrics.Scrape.get(server.port()).value("push_rate_limited_total", "app",
+                    "app-1", "limit", "read_requests")).isGreaterThanOrEqualTo(2);
             // reads do not spend the events budget
             assertThat(trigger(server, "app-1", "key-1", "secret-1", "[\"a\"]", 1).status()).isEqualTo(200);
         }
