@@ -31,9 +31,11 @@ public final class ClientMessage {
     private final JsonToken dataToken;
     /** the value of a string {@code data} */
     private final String dataString;
+    /** an object {@code data}'s fields, when they were read in the first pass */
+    private final DataObject fields;
 
     private ClientMessage(String event, String channel, byte[] in, int dataStart, int dataEnd, JsonToken dataToken,
-            String dataString, String problem) {
+            String dataString, DataObject fields, String problem) {
         this.event = event;
         this.channel = channel;
         this.in = in;
@@ -41,6 +43,7 @@ public final class ClientMessage {
         this.dataEnd = dataEnd;
         this.dataToken = dataToken;
         this.dataString = dataString;
+        this.fields = fields;
         this.problem = problem;
     }
 
@@ -61,6 +64,7 @@ public final class ClientMessage {
             int dataEnd = 0;
             JsonToken dataToken = null;
             String dataString = null;
+            DataObject fields = null;
             int pendingDataStart = -1;
             while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
                 if (pendingDataStart >= 0) {
@@ -92,7 +96,11 @@ public final class ClientMessage {
                         pendingDataStart = (int) p.currentTokenLocation().getByteOffset();
                         dataToken = v;
                         dataString = v == JsonToken.VALUE_STRING ? checkedText(p) : null;
-                        if (v != JsonToken.VALUE_STRING) {
+                        fields = null;
+                        if (v == JsonToken.START_OBJECT && eventOk && event.startsWith("pusher:")) {
+                            // a protocol message (pusher-js sends event first): read its fields in this pass
+                            fields = DataObject.fields(p);
+                        } else if (v != JsonToken.VALUE_STRING) {
                             skip(p, v);
                         }
                     }
@@ -110,7 +118,7 @@ public final class ClientMessage {
             if (!eventOk) {
                 return invalid("Invalid message: the 'event' field must be a non-empty string");
             }
-            return new ClientMessage(event, channel, utf8, dataStart, dataEnd, dataToken, dataString, null);
+            return new ClientMessage(event, channel, utf8, dataStart, dataEnd, dataToken, dataString, fields, null);
         } catch (Json.MalformedText e) {
             return invalid("Invalid message: " + e.getMessage());
         } catch (JsonProcessingException e) {
@@ -122,17 +130,31 @@ public final class ClientMessage {
 
     /** The text of the current string token, refused when it holds an unpaired surrogate. */
     private static String checkedText(JsonParser p) throws IOException {
-        String text = p.getText();
-        if (!Json.wellFormed(text)) {
-            throw new Json.MalformedText();
+        check(p);
+        return p.getText();
+    }
+
+    /** Refuses the current string token when it holds an unpaired surrogate; reads it in place, no copy. */
+    private static void check(JsonParser p) throws IOException {
+        char[] chars = p.getTextCharacters();
+        int from = p.getTextOffset();
+        int to = from + p.getTextLength();
+        for (int i = from; i < to; i++) {
+            char c = chars[i];
+            if (c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE) {
+                if (Character.isHighSurrogate(c) && i + 1 < to && Character.isLowSurrogate(chars[i + 1])) {
+                    i++;
+                } else {
+                    throw new Json.MalformedText();
+                }
+            }
         }
-        return text;
     }
 
     /** Reads past the value that starts with {@code t}, checking every string and field name in it. */
     private static void skip(JsonParser p, JsonToken t) throws IOException {
         if (t == JsonToken.VALUE_STRING) {
-            checkedText(p);
+            check(p);
             return;
         }
         if (t != JsonToken.START_OBJECT && t != JsonToken.START_ARRAY) {
@@ -152,7 +174,7 @@ public final class ClientMessage {
                         throw new Json.MalformedText();
                     }
                 }
-                case VALUE_STRING -> checkedText(p);
+                case VALUE_STRING -> check(p);
                 default -> {
                 }
             }
@@ -189,7 +211,7 @@ public final class ClientMessage {
     }
 
     private static ClientMessage invalid(String problem) {
-        return new ClientMessage(null, null, null, 0, 0, null, null, problem);
+        return new ClientMessage(null, null, null, 0, 0, null, null, null, problem);
     }
 
     public String problem() {
@@ -247,6 +269,9 @@ public final class ClientMessage {
      * its top-level fields are read.
      */
     public DataObject dataObject() {
+        if (fields != null) {
+            return fields;
+        }
         try {
             if (dataToken == JsonToken.START_OBJECT) {
                 try (JsonParser p = Json.FACTORY.createParser(in, dataStart, dataEnd - dataStart)) {
@@ -287,6 +312,13 @@ public final class ClientMessage {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new IOException("not an object");
             }
+            DataObject o = fields(p);
+            trailing(p);
+            return o;
+        }
+
+        /** The fields of the object whose START_OBJECT the parser is on, up to and including its END_OBJECT. */
+        static DataObject fields(JsonParser p) throws IOException {
             DataObject o = new DataObject();
             JsonToken t;
             while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
@@ -319,7 +351,6 @@ public final class ClientMessage {
             if (t != JsonToken.END_OBJECT) {
                 throw new IOException("not an object");
             }
-            trailing(p);
             return o;
         }
 

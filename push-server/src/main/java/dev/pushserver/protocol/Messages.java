@@ -110,8 +110,12 @@ public final class Messages {
         return event("pusher_internal:subscription_count", channel, "{\"subscription_count\":" + count + "}");
     }
 
+    private static final byte[] PONG = "{\"event\":\"pusher:pong\",\"data\":\"{}\"}"
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** The same bytes every time (senders copy them into a frame and never change them). */
     public static byte[] pong() {
-        return event("pusher:pong", null, "{}");
+        return PONG;
     }
 
     public static byte[] subscriptionSucceeded(String channel, String data) {
@@ -168,16 +172,29 @@ public final class Messages {
 
     /** An event whose data is a string, e.g. from the HTTP API: relayed verbatim as a JSON string. */
     public static byte[] event(String event, String channel, String data) {
-        return Json.bytes(g -> {
-            g.writeStartObject();
-            g.writeStringField("event", event);
-            if (channel != null) {
-                g.writeStringField("channel", channel);
-            }
-            g.writeStringField("data", data);
-            g.writeEndObject();
-        });
+        // assembled straight into a right-sized array: encoded once per publication, on every trigger
+        JsonStringEncoder enc = JsonStringEncoder.getInstance();
+        byte[] ev = enc.quoteAsUTF8(event);
+        byte[] ch = channel == null ? null : enc.quoteAsUTF8(channel);
+        byte[] d = enc.quoteAsUTF8(data);
+        byte[] out = new byte[EV_EVENT.length + ev.length + (ch == null ? 0 : EV_CHANNEL.length + ch.length)
+                + EV_DATA.length + d.length + EV_END.length];
+        int at = put(out, 0, EV_EVENT);
+        at = put(out, at, ev);
+        if (ch != null) {
+            at = put(out, at, EV_CHANNEL);
+            at = put(out, at, ch);
+        }
+        at = put(out, at, EV_DATA);
+        at = put(out, at, d);
+        put(out, at, EV_END);
+        return out;
     }
+
+    private static final byte[] EV_EVENT = ascii("{\"event\":\"");
+    private static final byte[] EV_CHANNEL = ascii("\",\"channel\":\"");
+    private static final byte[] EV_DATA = ascii("\",\"data\":\"");
+    private static final byte[] EV_END = ascii("\"}");
 
     /**
      * A client event as relayed to the channel's other subscribers: {@code data} exactly as the sender wrote it (its
