@@ -67,7 +67,7 @@ public final class ChannelService {
     // ---- subscribe --------------------------------------------------------------------------------------------
 
     public CompletionStage<?> subscribe(Connection conn, ClientMessage msg) {
-        JsonNode data = msg.dataObject();
+        ClientMessage.DataObject data = msg.dataObject();
         String channel = ClientMessage.text(data, "channel");
         if (data == null || channel == null) {
             conn.send(Messages.error("Invalid pusher:subscribe: data must be an object with a 'channel' string", null));
@@ -118,10 +118,10 @@ public final class ChannelService {
         String userInfo = null;
         if (type.requiresAuth()) {
             String auth = ClientMessage.text(data, "auth");
-            JsonNode cd = data.get("channel_data");
+            ClientMessage.DataObject.Kind cd = data.kind("channel_data");
             String channelData = null;
             if (type == ChannelType.PRESENCE) {
-                if (cd == null || cd.isNull()) {
+                if (cd == ClientMessage.DataObject.Kind.ABSENT || cd == ClientMessage.DataObject.Kind.NULL) {
                     if (conn.userId() == null) {
                         reject(conn, channel, "Presence subscription requires channel_data with a user_id "
                                 + "(or a signed-in connection)", 400);
@@ -130,11 +130,11 @@ public final class ChannelService {
                     // signed-in user without channel_data: the identity comes from pusher:signin (reference §2.8)
                     userId = conn.userId();
                     userInfo = conn.userInfoJson();
-                } else if (!cd.isTextual()) {
+                } else if (cd != ClientMessage.DataObject.Kind.STRING) {
                     reject(conn, channel, "channel_data must be a JSON-encoded string, exactly as it was signed", 400);
                     return null;
                 } else {
-                    channelData = cd.asText();
+                    channelData = data.text("channel_data");
                 }
             }
             String signed = conn.socketId() + ":" + channel + (channelData != null ? ":" + channelData : "");
@@ -387,8 +387,7 @@ public final class ChannelService {
                     + channel, null, channel));
             return;
         }
-        String rawData = msg.data() == null ? "{}" : msg.data().toString();
-        int size = rawData.getBytes(StandardCharsets.UTF_8).length;
+        int size = msg.rawDataLength();
         if (size > cfg.maxEventPayload()) {
             metrics.app(app).clientEventRejected(ClientEventRejection.TOO_LARGE);
             conn.send(Messages.error("Client event data is too large: " + size + " bytes, the maximum is "
@@ -397,12 +396,12 @@ public final class ChannelService {
         }
         String userId = sub.userId();
         String socketId = conn.socketId();
-        // for hooks: a string as is, anything else as its JSON text (reference §5.2)
-        String dataText = msg.data() != null && msg.data().isTextual() ? msg.data().asText() : rawData;
         // not cached on cache channels (reference §2.10): a client-typing event must not replace the server's state
-        publisher.publish(app, channel, Messages.clientEvent(event, channel, rawData, userId), socketId);
+        publisher.publish(app, channel, Messages.clientEvent(event, channel, msg, userId), socketId);
         metrics.app(app).clientEvent();
         if (events.wants(app, EventType.CLIENT_EVENT)) {
+            // for hooks: a string as is, anything else as its JSON text (reference §5.2)
+            String dataText = msg.dataText();
             events.emit(app, EventType.CLIENT_EVENT,
                     (seq, t) -> new ClientEventSent(app, channel, event, dataText, userId, socketId, t, seq));
         }
