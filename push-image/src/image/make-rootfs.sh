@@ -9,6 +9,7 @@
 set -euo pipefail
 out=$1 jar=$2 java_home=$3 modules=$4
 
+[ -f "$jar" ] || { echo "make-rootfs: $jar is missing: build from the root (mvn -Pimage package)" >&2; exit 1; }
 rm -rf "$out"
 mkdir -p "$out"/{app,etc,tmp,var/lib/push-server,opt}
 

@@ -9,10 +9,12 @@ import com.pusher.client.Pusher;
 import com.pusher.client.PusherOptions;
 import com.pusher.client.channel.Channel;
 import com.pusher.rest.data.Result;
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -166,9 +168,20 @@ class ContainerImageTest {
         }
         Files.createDirectories(root.resolve("dev"));
         Files.createDirectories(root.resolve("proc"));
+        // webhooks of the image's server arrive here (it queues them in SQLite under the data dir first)
+        CompletableFuture<String> webhook = new CompletableFuture<>();
+        HttpServer receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        receiver.createContext("/hook", ex -> {
+            webhook.complete(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+        });
+        receiver.start();
         // the app comes from a YAML file (the JRE has no java.desktop: this checks config parsing without it)
         Files.writeString(root.resolve("var/lib/push-server/push.yaml"),
-                "apps:\n  - id: \"img\"\n    key: img-key\n    secret: img-secret\n");
+                "apps:\n  - id: \"img\"\n    key: img-key\n    secret: img-secret\n    webhooks:\n"
+                        + "      - url: http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook\n"
+                        + "        event_types: [channel_occupied]\n");
 
         int port = freePort();
         Map<String, String> env = new LinkedHashMap<>();
@@ -215,12 +228,16 @@ class ContainerImageTest {
                     api.close();
                 }
                 assertThat(received.get(30, TimeUnit.SECONDS)).contains("the image");
+                assertThat(webhook.get(30, TimeUnit.SECONDS)).contains("channel_occupied", "image-test");
             } finally {
                 client.disconnect();
             }
+            // the data dir is writable by the image's user: the hook queue's SQLite file is 10001's
+            Path db = root.resolve("var/lib/push-server/hooks.db");
+            assertThat(db).exists();
+            assertThat(Files.getAttribute(db, "unix:uid")).isEqualTo(10001);
 
-            // the server runs as 10001: the files it made are 10001's (Netty's native library goes through /tmp,
-            // and the process list shows the uid)
+            // the server's process runs as 10001
             assertThat(javaUidsUnder(server)).containsOnly(10001);
 
             // compose's healthcheck command, inside the image: exit 0 on a ready server, 1 on a closed port
@@ -238,6 +255,7 @@ class ContainerImageTest {
             assertThat(run(inContainer(root, healthEnv, wrongPort), Map.of(), 60)).as("healthcheck, nothing there")
                     .isEqualTo(1);
         } finally {
+            receiver.stop(0);
             server.descendants().forEach(ProcessHandle::destroy);
             server.destroy();
             if (!server.waitFor(30, TimeUnit.SECONDS)) {
