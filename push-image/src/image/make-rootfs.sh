@@ -2,15 +2,21 @@
 # Builds the whole file system of the push-server image into a directory, from this machine's JDK and glibc (no base
 # image: no registry is needed). jib then packs it as one layer on `scratch`.
 #
-#   make-rootfs.sh <out-dir> <push-server.jar> <java-home> <modules>
+#   make-rootfs.sh <out-dir> <push-server.jar> <java-home> <java-release> <extra-modules> <left-out-modules>
+#
+# The JRE's modules: what jdeps finds in the jar, plus <extra-modules> (loaded by name, invisible to jdeps), minus
+# <left-out-modules> (comma-separated lists).
 #
 # Contents: /opt/java (a jlink JRE), /app/push-server.jar, the shared libraries the JRE loads (found with ldd), glibc's
 # NSS for name resolution, /etc/passwd and /etc/group with user push (10001), /tmp and /var/lib/push-server.
 set -euo pipefail
-out=$1 jar=$2 java_home=$3 modules=$4
+out=$1 jar=$2 java_home=$3 release=$4 extra=$5 leave_out=$6
 
 [ -f "$jar" ] || { echo "make-rootfs: $jar is missing: build from the root (mvn -Pimage package)" >&2; exit 1; }
 rm -rf "$out"
+found=$("$java_home/bin/jdeps" --multi-release "$release" --ignore-missing-deps --print-module-deps "$jar")
+modules=$(printf '%s\n' ${found//,/ } ${extra//,/ } | grep -vxF -f <(printf '%s\n' ${leave_out//,/ }) | sort -u \
+  | paste -sd, -)
 mkdir -p "$out"/{app,etc,tmp,var/lib/push-server,opt}
 
 "$java_home/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
