@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 
 /** Command-line entry point. */
 @Command(name = "push-server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        subcommands = HooksCommand.class,
+        subcommands = {HooksCommand.class, HealthCommand.class},
         description = "A Pusher Channels compatible WebSocket server and HTTP API.%n"
                 + "With no options it runs one node with in-memory state and a dev app printed at start-up.%n"
                 + "Every config key can also be set as an environment variable PUSH_<KEY> "
