@@ -43,11 +43,13 @@ public final class Transport {
     private final HttpTimeouts.Sweeper httpDeadlines;
     private final RequestGate.Bodies bodies;
     private final LongAdder slowConsumerCloses = new LongAdder();
+    private final Tls tls;
     private Channel main;
     private Channel api;
 
     public Transport(ServerConfig config) {
         this.config = config;
+        this.tls = Tls.start(config.ops(), config.network().httpHeaderTimeoutSeconds()); // before any thread starts
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         int threads = config.eventLoopThreads() > 0 ? config.eventLoopThreads()
@@ -129,6 +131,10 @@ public final class Transport {
                         if (!guard.admit(ch)) {
                             return;
                         }
+                        if (tls != null) { // first, and with the request-head timeout for its handshake
+                            ch.pipeline().addLast(Tls.HANDLER, tls.newHandler(ch.alloc()))
+                                    .addLast(Tls.BEHIND, TlsFailures.INSTANCE);
+                        }
                         ch.pipeline()
                                 .addLast("http", new HttpServerCodec(4096, 16 * 1024, 16 * 1024))
                                 .addLast("timeouts", new HttpTimeouts(config.network(), httpDeadlines))
@@ -143,6 +149,11 @@ public final class Transport {
             throw new IllegalStateException("cannot listen on " + config.host() + ":" + port + ": " + e.getMessage()
                     + " (is another server using the port? set --port or PUSH_PORT)", e);
         }
+    }
+
+    /** TLS on every listener (null without tls_cert/tls_key): its provider and current certificate. */
+    public Tls tls() {
+        return tls;
     }
 
     public int port() {
@@ -163,6 +174,9 @@ public final class Transport {
     }
 
     public void shutdown() {
+        if (tls != null) {
+            tls.close();
+        }
         liveness.stop();
         httpDeadlines.stop();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
