@@ -205,7 +205,8 @@ public final class Tls implements AutoCloseable {
     private Loaded build(Snapshot files) {
         PemFiles.Pair pair = PemFiles.read(files.cert, certPath, files.key, keyPath);
         try {
-            SslContext context = SslContextBuilder.forServer(pair.key(), pair.chain()).sslProvider(provider).build();
+            SslContext context = SslContextBuilder.forServer(pair.key(), pair.chain()).sslProvider(provider)
+                    .protocols("TLSv1.3", "TLSv1.2").build();
             return new Loaded(context, pair.leaf());
         } catch (SSLException | IllegalArgumentException e) {
             throw new ConfigException("config keys tls_cert and tls_key: the " + providerName() + " TLS provider "

@@ -252,6 +252,10 @@ class TlsTest {
     @Test
     void plainHttpOrSilenceOnTheTlsPortIsClosedWithoutAStackTrace() throws Exception {
         TestCerts.Issued issued = ca.issue("push-plain", 31, "ec");
+        ch.qos.logback.classic.Logger failures = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                TlsFailures.class);
+        Level level = failures.getLevel();
+        failures.setLevel(Level.DEBUG);
         try (TestServer server = TestServer.start(yaml(serving(issued, "plain"), 0));
                 LogCapture logs = LogCapture.start()) {
             long started = System.nanoTime();
@@ -279,6 +283,13 @@ class TlsTest {
             Thread.sleep(200);
             assertThat(logs.all()).noneMatch(e -> e.getLevel().isGreaterOrEqual(Level.WARN)
                     || e.getThrowableProxy() != null);
+            // one debug line per refused connection, and nothing else about them
+            List<ILoggingEvent> lines = logs.all().stream()
+                    .filter(e -> e.getLoggerName().equals(TlsFailures.class.getName())).toList();
+            assertThat(lines).hasSize(2).allSatisfy(e -> assertThat(e.getLevel()).isEqualTo(Level.DEBUG));
+            assertThat(lines.get(0).getFormattedMessage()).contains("TLS handshake failed", "not an SSL/TLS record");
+        } finally {
+            failures.setLevel(level);
         }
     }
 
