@@ -244,6 +244,30 @@ class TlsTest {
         }
     }
 
+    /** Frames that travel in the same TLS record as the upgrade request are decrypted once, not fed to TLS again. */
+    @Test
+    void framesSentWithTheUpgradeRequestAreHandledUnderTls() throws Exception {
+        TestCerts.Issued issued = ca.issue("push-pipelined", 61, "ec");
+        try (TestServer server = TestServer.start(yaml(serving(issued, "pipelined"), 0));
+                SSLSocket s = (SSLSocket) ca.sslContext().getSocketFactory().createSocket("127.0.0.1",
+                        server.port())) {
+            s.setSoTimeout(200);
+            s.startHandshake();
+            java.io.ByteArrayOutputStream request = new java.io.ByteArrayOutputStream();
+            request.write(("GET /app/key-1?protocol=7 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            request.write(PipelinedUpgradeTest.maskedText(
+                    "{\"event\":\"pusher:subscribe\",\"data\":{\"channel\":\"early\"}}"));
+            request.write(PipelinedUpgradeTest.maskedText("{\"event\":\"pusher:ping\",\"data\":{}}"));
+            s.getOutputStream().write(request.toByteArray()); // one write, one TLS record
+            s.getOutputStream().flush();
+            String seen = PipelinedUpgradeTest.readFor(s.getInputStream(), 10_000, "pusher:pong");
+            assertThat(seen).contains("101 Switching Protocols", "pusher:connection_established",
+                    "\"event\":\"pusher_internal:subscription_succeeded\",\"channel\":\"early\"", "pusher:pong");
+        }
+    }
+
     private static List<ILoggingEvent> tlsErrors(LogCapture logs) {
         return logs.serverEvents().stream()
                 .filter(e -> e.getLevel() == Level.ERROR && e.getLoggerName().equals(Tls.class.getName())).toList();
