@@ -160,7 +160,13 @@ class TlsTest {
                     .isTrue();
         }
         TestCerts.Issued issued = ca.issue("push-" + provider, 11, "ec");
-        try (TestServer server = start(yaml(serving(issued, "clients-" + provider), 0), provider);
+        int apiPort;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            apiPort = free.getLocalPort();
+        }
+        // the HTTP API on its own listener (api_port): TLS there too
+        try (TestServer server = start("api_port: " + apiPort + "\n" + yaml(serving(issued, "clients-" + provider), 0),
+                provider);
                 com.pusher.rest.Pusher api = httpsClient(server.apiPort())) {
             assertThat(server.server().tls().providerName()).startsWith(provider.equals("jdk") ? "JDK" : "OpenSSL");
             Pusher client = wssClient(server.port());
@@ -178,8 +184,10 @@ class TlsTest {
                     HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.port() + "/health")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(server.apiPort()).isEqualTo(apiPort).isNotEqualTo(server.port());
             assertThat(peerCertificate(server.port()).getSubjectX500Principal().getName()).isEqualTo(
                     "CN=push-" + provider);
+            assertThat(peerCertificate(apiPort).getSubjectX500Principal().getName()).isEqualTo("CN=push-" + provider);
         }
     }
 
