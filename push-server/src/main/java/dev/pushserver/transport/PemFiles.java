@@ -120,8 +120,8 @@ final class PemFiles {
             }
         }
         throw new ConfigException("config key tls_key: " + path + " is not a readable RSA or EC private key in "
-                + format + " PEM (a damaged file, or another key type); a supported key converts with: "
-                + String.format(TO_PKCS8, path));
+                + format + " PEM: a damaged file, or another key type (Ed25519 and DSA keys are not supported); an "
+                + "RSA or EC key in another encoding converts with: " + String.format(TO_PKCS8, path));
     }
 
     /** The named-curve OID (as DER) from a SEC1 ECPrivateKey's parameters [0]; OpenSSL always writes it. */
