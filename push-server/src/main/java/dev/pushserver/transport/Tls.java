@@ -55,6 +55,8 @@ public final class Tls implements AutoCloseable {
     private volatile Loaded current;
     /** digest of the files last tried (loaded or not): a broken pair is reported once, retried when it changes */
     private byte[] tried;
+    /** set while a file cannot be read, so that this is logged once */
+    private boolean unreadable;
 
     private record Loaded(SslContext context, X509Certificate leaf) {
     }
@@ -152,10 +154,16 @@ public final class Tls implements AutoCloseable {
         try {
             files = read();
         } catch (ConfigException e) {
-            // e.g. a file being replaced: deleted, not yet renamed into place; the next check sees the new one
-            log.debug("TLS reload: {}", e.getMessage());
+            // a file being replaced (deleted, not yet renamed into place) is back at the next check; one gone for
+            // good is reported once, while the certificate loaded before keeps serving
+            if (!unreadable) {
+                unreadable = true;
+                log.warn("TLS: {}; still serving certificate {} (serial {})", e.getMessage(),
+                        current.leaf.getSubjectX500Principal().getName(), current.leaf.getSerialNumber().toString(16));
+            }
             return;
         }
+        unreadable = false;
         if (Arrays.equals(files.digest, tried)) {
             return;
         }

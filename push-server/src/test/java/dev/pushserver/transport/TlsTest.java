@@ -221,6 +221,14 @@ class TlsTest {
                 Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> tlsErrors(logs).size() >= 2);
                 assertThat(peerCertificate(server.port()).getSerialNumber().longValue()).isEqualTo(101);
 
+                // the key file gone: one warning however many checks pass, still the old certificate
+                Files.delete(files[1]);
+                Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> tlsWarnings(logs).size() >= 1);
+                Thread.sleep(2_500);
+                assertThat(tlsWarnings(logs)).hasSize(1).first().satisfies(e -> assertThat(e.getFormattedMessage())
+                        .contains("tls_key", files[1].toString(), "still serving certificate CN=push-first"));
+                assertThat(peerCertificate(server.port()).getSerialNumber().longValue()).isEqualTo(101);
+
                 // the renewal completes: new certificate (new serial and subject) for new connections
                 TestCerts.Issued second = ca.issue("push-second", 202, "rsa");
                 replace(second.key(), files[1]);
@@ -274,6 +282,12 @@ class TlsTest {
             assertThat(seen).contains("101 Switching Protocols", "pusher:connection_established",
                     "\"event\":\"pusher_internal:subscription_succeeded\",\"channel\":\"early\"", "pusher:pong");
         }
+    }
+
+    private static List<ILoggingEvent> tlsWarnings(LogCapture logs) {
+        return logs.serverEvents().stream().filter(e -> e.getLevel() == Level.WARN
+                && e.getLoggerName().equals(Tls.class.getName()) && !e.getFormattedMessage().contains("expires"))
+                .toList();
     }
 
     private static List<ILoggingEvent> tlsErrors(LogCapture logs) {
