@@ -75,7 +75,8 @@ public final class Tls implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-            reloader.scheduleWithFixedDelay(Guarded.task("TLS reload", this::reloadIfChanged), ops.tlsReloadSeconds(), ops.tlsReloadSeconds(),
+            int every = ops.tlsReloadSeconds();
+            reloader.scheduleWithFixedDelay(Guarded.task("TLS reload", this::reloadIfChanged), every, every,
                     TimeUnit.SECONDS);
         } else {
             this.reloader = null;
