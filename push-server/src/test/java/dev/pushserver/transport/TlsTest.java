@@ -386,6 +386,19 @@ class TlsTest {
                 + "\n", Map.of())).isInstanceOf(ConfigException.class).hasMessageContaining("set both");
     }
 
+    @Test
+    void withReloadIntervalZeroTheFilesAreReadOnceAndAnUnknownProviderIsRefused() throws Exception {
+        Path[] files = serving(ca.issue("push-once", 71, "ec"), "once");
+        try (TestServer server = TestServer.start(yaml(files, 0))) {
+            Files.copy(ca.issue("push-twice", 72, "ec").cert(), files[0], StandardCopyOption.REPLACE_EXISTING);
+            Thread.sleep(2_500);
+            assertThat(peerCertificate(server.port()).getSerialNumber().longValue()).isEqualTo(71);
+        }
+        assertThatThrownBy(() -> start(yaml(serving(ca.issue("push-x", 73, "ec"), "x"), 0), "boringssl"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("push.tls.provider=boringssl")
+                .hasMessageContaining("use jdk or openssl");
+    }
+
     private static String startError(Path cert, Path key) {
         ServerConfig cfg = ConfigLoader.fromYaml(TestServer.DEFAULT_APPS + "\nhost: 127.0.0.1\nport: 0\ntls_cert: "
                 + cert + "\ntls_key: " + key + "\n", Map.of());
