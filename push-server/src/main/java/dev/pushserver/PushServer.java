@@ -116,6 +116,11 @@ public final class PushServer implements ServerContext, AutoCloseable {
         return metrics;
     }
 
+    /** TLS on the listeners (provider, current certificate), or null without tls_cert/tls_key. */
+    public dev.pushserver.transport.Tls tls() {
+        return transport.tls();
+    }
+
     /** The core: its event stream, store and connections (for embedders and tests). */
     public PushCore core() {
         return core;

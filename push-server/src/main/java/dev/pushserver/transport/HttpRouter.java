@@ -186,7 +186,8 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 .allowExtensions(false)
                 .closeOnProtocolViolation(false) // we send the Pusher error and close ourselves
                 .build();
-        String url = "ws://" + req.headers().get(HttpHeaderNames.HOST, "localhost") + req.uri();
+        String scheme = ctx.pipeline().get(Tls.HANDLER) != null ? "wss://" : "ws://";
+        String url = scheme + req.headers().get(HttpHeaderNames.HOST, "localhost") + req.uri();
         WebSocketServerHandshaker handshaker = new WebSocketServerHandshakerFactory(url, null, decoderConfig)
                 .newHandshaker(req);
         if (handshaker == null) {
@@ -250,7 +251,12 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         ByteBuf bytes = early;
         early = null;
         if (bytes != null) {
-            p.fireChannelRead(bytes);
+            ChannelHandlerContext tls = p.context(Tls.HANDLER); // the bytes are decrypted already
+            if (tls != null) {
+                tls.fireChannelRead(bytes);
+            } else {
+                p.fireChannelRead(bytes);
+            }
         }
     }
 

@@ -29,7 +29,7 @@ final class NettySession implements Session, LoopFlusher.Target {
     private static final long CLOSE_HANDSHAKE_TIMEOUT_MS = 2_000;
 
     private final Channel channel;
-    /** first pipeline stage: fan-out writes pre-encoded frames here, skipping the WebSocket encoder */
+    /** first pipeline stage after TLS: fan-out writes pre-encoded frames here, skipping the WebSocket encoder */
     private final ChannelHandlerContext out;
     private final App app;
     private final String socketId;
@@ -48,7 +48,7 @@ final class NettySession implements Session, LoopFlusher.Target {
     NettySession(Channel channel, App app, String socketId, int loopIndex, LoopFlusher flusher,
             AppMeters meters) {
         this.channel = channel;
-        this.out = channel.pipeline().firstContext();
+        this.out = Tls.wireContext(channel.pipeline());
         this.app = app;
         this.socketId = socketId;
         this.loopIndex = loopIndex;

@@ -43,6 +43,7 @@ public final class Transport {
     private final HttpTimeouts.Sweeper httpDeadlines;
     private final RequestGate.Bodies bodies;
     private final PushMetrics metrics;
+    private final Tls tls;
     private Channel main;
     private Channel api;
     private Channel metricsListener;
@@ -51,6 +52,7 @@ public final class Transport {
         this.config = config;
         this.metrics = metrics;
         MetricsRoute.nettyMemory(metrics.registry(), PooledByteBufAllocator.DEFAULT);
+        this.tls = Tls.start(config.ops(), config.network().httpHeaderTimeoutSeconds()); // before any thread starts
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         int threads = config.eventLoopThreads() > 0 ? config.eventLoopThreads()
@@ -139,13 +141,19 @@ public final class Transport {
                         if (!guard.admit(ch)) {
                             return;
                         }
+                        boolean metricsOnly = !webSockets && !httpApi;
+                        // first, and with the request-head timeout for its handshake; metrics_port stays plain HTTP
+                        if (tls != null && !metricsOnly) {
+                            ch.pipeline().addLast(Tls.HANDLER, tls.newHandler(ch.alloc()))
+                                    .addLast(Tls.BEHIND, TlsFailures.INSTANCE);
+                        }
                         ch.pipeline()
                                 .addLast("http", new HttpServerCodec(4096, 16 * 1024, 16 * 1024))
                                 .addLast("timeouts", new HttpTimeouts(config.network(), httpDeadlines))
                                 .addLast("gate", new RequestGate(server, bodies, httpApi))
                                 .addLast("aggregator", new JsonBodyAggregator(config.maxRequestBodySize()))
                                 .addLast("router", new HttpRouter(server, Transport.this, webSockets, httpApi,
-                                        !webSockets && !httpApi));
+                                        metricsOnly));
                     }
                 });
         try {
@@ -154,6 +162,11 @@ public final class Transport {
             throw new IllegalStateException("cannot listen on " + config.host() + ":" + port + ": " + e.getMessage()
                     + " (is another server using the port? set --port or PUSH_PORT)", e);
         }
+    }
+
+    /** TLS on every listener (null without tls_cert/tls_key): its provider and current certificate. */
+    public Tls tls() {
+        return tls;
     }
 
     public int port() {
@@ -182,6 +195,9 @@ public final class Transport {
     }
 
     public void shutdown() {
+        if (tls != null) {
+            tls.close();
+        }
         liveness.stop();
         httpDeadlines.stop();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
