@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 
 /** Command-line entry point. */
 @Command(name = "push-server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        subcommands = HooksCommand.class,
+        subcommands = {HooksCommand.class, HealthCommand.class},
         description = "A Pusher Channels compatible WebSocket server and HTTP API.%n"
                 + "With no options it runs one node with in-memory state and a dev app printed at start-up.%n"
                 + "Every config key can also be set as an environment variable PUSH_<KEY> "
@@ -86,8 +86,9 @@ public final class Main implements Callable<Integer> {
 
     private void announce(ServerConfig cfg, PushServer server) {
         String hostPort = cfg.host() + ":" + server.port();
-        log.info("push-server {} listening on ws://{}/app/<key> (HTTP API on {}:{})", Version.get(), hostPort,
-                cfg.host(), server.apiPort());
+        log.info("push-server {} listening on {}://{}/app/<key> (HTTP API on {}{}:{})", Version.get(),
+                cfg.ops().tls() ? "wss" : "ws", hostPort, cfg.ops().tls() ? "https://" : "", cfg.host(),
+                server.apiPort());
         for (AppConfig app : cfg.apps()) {
             // the secret is printed only for the built-in dev app, never for a configured one (file or environment)
             String secret = cfg.devApp() ? app.secret() : "(configured)";

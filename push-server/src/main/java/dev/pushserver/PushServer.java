@@ -12,6 +12,7 @@ import dev.pushserver.connection.Connection;
 import dev.pushserver.core.ClientDispatcher;
 import dev.pushserver.core.PushCore;
 import dev.pushserver.event.EventStream;
+import dev.pushserver.metrics.PushMetrics;
 import dev.pushserver.protocol.ErrorCodes;
 import dev.pushserver.store.MembershipStore;
 import dev.pushserver.store.MemoryStore;
@@ -33,14 +34,16 @@ public final class PushServer implements ServerContext, AutoCloseable {
     private final Transport transport;
     private final PushCore core;
     private final dev.pushserver.console.Console console;
+    private final PushMetrics metrics;
     private RedisLink redis;
     private volatile boolean stopping;
     private volatile boolean stopped;
 
     private PushServer(ServerConfig config, Function<EventStream, MembershipStore> stores) {
         this.config = config;
-        this.transport = new Transport(config);
         AppRegistry apps = new AppRegistry(config.apps());
+        this.metrics = new PushMetrics(apps, config.ops());
+        this.transport = new Transport(config, metrics);
         Broker broker = new LocalBroker();
         if (stores == null) {
             if (config.redis().enabled()) {
@@ -48,6 +51,7 @@ public final class PushServer implements ServerContext, AutoCloseable {
                 this.redis = new RedisLink(config.redis());
                 broker = new RedisBroker(redis, apps);
                 stores = events -> new RedisStore(redis, events, apps);
+                metrics.redis(redis);
                 log.info("cluster: node {} (node_timeout {} s, Redis {})", config.redis().nodeId(),
                         config.redis().nodeTimeoutSeconds(), config.redis().safeUrl());
             } else {
@@ -55,9 +59,11 @@ public final class PushServer implements ServerContext, AutoCloseable {
             }
         }
         try {
-            this.core = new PushCore(config, apps, transport.eventLoops(), transport.frameEncoder(), stores, broker);
+            this.core = new PushCore(config, apps, transport.eventLoops(), transport.frameEncoder(), stores, broker,
+                    metrics);
         } catch (RuntimeException e) {
             transport.shutdown(); // e.g. an unusable data_dir: nothing may keep running
+            metrics.close();
             if (redis != null) {
                 redis.close();
             }
@@ -83,6 +89,7 @@ public final class PushServer implements ServerContext, AutoCloseable {
         } catch (RuntimeException | InterruptedException e) {
             server.core.close();
             server.transport.shutdown();
+            server.metrics.close();
             if (server.redis != null) {
                 server.redis.close();
             }
@@ -99,6 +106,21 @@ public final class PushServer implements ServerContext, AutoCloseable {
     /** The HTTP API port actually bound (the same as {@link #port()} unless api_port is set). */
     public int apiPort() {
         return transport.apiPort();
+    }
+
+    /** The port serving /metrics apart (metrics_port), or -1 when it is served on the main port or not at all. */
+    public int metricsPort() {
+        return transport.metricsPort();
+    }
+
+    /** This server's meters (its own registry). */
+    public PushMetrics metrics() {
+        return metrics;
+    }
+
+    /** TLS on the listeners (provider, current certificate), or null without tls_cert/tls_key. */
+    public dev.pushserver.transport.Tls tls() {
+        return transport.tls();
     }
 
     /** The core: its event stream, store and connections (for embedders and tests). */
@@ -138,6 +160,7 @@ public final class PushServer implements ServerContext, AutoCloseable {
         }
         core.close();
         transport.shutdown();
+        metrics.close();
         if (redis != null) {
             redis.close();
         }

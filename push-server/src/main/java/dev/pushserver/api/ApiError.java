@@ -1,6 +1,7 @@
 package dev.pushserver.api;
 
 import dev.pushserver.protocol.Json;
+import java.util.Map;
 
 /** A rejected API request: the HTTP status and a message that says what is wrong. */
 public final class ApiError extends RuntimeException {
@@ -11,20 +12,21 @@ public final class ApiError extends RuntimeException {
     public static final int NOT_FOUND = 404;
     public static final int METHOD_NOT_ALLOWED = 405;
     public static final int PAYLOAD_TOO_LARGE = 413;
+    public static final int TOO_MANY_REQUESTS = 429;
     public static final int UNAVAILABLE = 503;
 
     private final int status;
-    private final String allow;
+    private final Map<String, String> headers;
 
     public ApiError(int status, String message) {
-        this(status, message, null);
+        this(status, message, Map.of());
     }
 
-    /** @param allow the method to name in an {@code Allow} header (405), or null */
-    ApiError(int status, String message, String allow) {
+    /** @param headers what the answer must also say, e.g. {@code Allow} on a 405 */
+    ApiError(int status, String message, Map<String, String> headers) {
         super(message, null, false, false);
         this.status = status;
-        this.allow = allow;
+        this.headers = headers;
     }
 
     public int status() {
@@ -32,7 +34,7 @@ public final class ApiError extends RuntimeException {
     }
 
     ApiResponse response() {
-        return new ApiResponse(status, body(getMessage()), allow);
+        return new ApiResponse(status, body(getMessage()), headers);
     }
 
     /** {@code {"error":"<message>"}} */

@@ -58,8 +58,8 @@ final class RequestSigning {
      */
     static Map<String, String> verifyHead(App app, Map<String, List<String>> query, long nowSeconds) {
         Map<String, String> params = new TreeMap<>();
-        query.forEach((k, v) -> params.merge(k.toLowerCase(Locale.ROOT), String.join(",", v),
-                (a, b) -> a + "," + b));
+        query.forEach((k, v) -> params.merge(k.toLowerCase(Locale.ROOT), v.size() == 1 ? v.get(0)
+                : String.join(",", v), (a, b) -> a + "," + b));
         String key = params.get("auth_key");
         if (key == null) {
             throw unauthorized("Missing auth_key: sign the request with your app key and secret");

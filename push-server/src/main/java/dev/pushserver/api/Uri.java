@@ -33,23 +33,30 @@ final class Uri {
         if (start >= uri.length() || uri.charAt(start) != '?') {
             return out;
         }
-        int end = uri.indexOf('#', start);
-        String query = uri.substring(start + 1, end < 0 ? uri.length() : end);
+        int hash = uri.indexOf('#', start);
+        int end = hash < 0 ? uri.length() : hash;
         int count = 0;
-        for (String pair : query.split("&")) {
-            if (pair.isEmpty()) {
-                continue;
+        for (int at = start + 1; at < end; ) {
+            int amp = uri.indexOf('&', at);
+            int pairEnd = amp < 0 || amp > end ? end : amp;
+            if (pairEnd > at) {
+                if (++count > MAX_PARAMS) {
+                    break;
+                }
+                int eq = uri.indexOf('=', at);
+                boolean hasValue = eq >= 0 && eq < pairEnd;
+                String name = decodeQuery(uri.substring(at, hasValue ? eq : pairEnd));
+                if (!name.isEmpty()) {
+                    String value = hasValue ? decodeQuery(uri.substring(eq + 1, pairEnd)) : "";
+                    // one value is the rule: an immutable one-element list, grown only for a repeated name
+                    out.merge(name, List.of(value), (a, b) -> {
+                        List<String> all = new ArrayList<>(a);
+                        all.addAll(b);
+                        return all;
+                    });
+                }
             }
-            if (++count > MAX_PARAMS) {
-                break;
-            }
-            int eq = pair.indexOf('=');
-            String name = decodeQuery(eq < 0 ? pair : pair.substring(0, eq));
-            if (name.isEmpty()) {
-                continue;
-            }
-            String value = eq < 0 ? "" : decodeQuery(pair.substring(eq + 1));
-            out.computeIfAbsent(name, k -> new ArrayList<>(1)).add(value);
+            at = pairEnd + 1;
         }
         return out;
     }

@@ -15,6 +15,9 @@ import dev.pushserver.event.ChannelEvent.Unsubscribed;
 import dev.pushserver.event.EventStream;
 import dev.pushserver.event.EventType;
 import dev.pushserver.fanout.LocalFanout;
+import dev.pushserver.metrics.ClientEventRejection;
+import dev.pushserver.metrics.Limit;
+import dev.pushserver.metrics.PushMetrics;
 import dev.pushserver.fanout.Subscription;
 import dev.pushserver.protocol.ChannelNames;
 import dev.pushserver.protocol.ChannelType;
@@ -53,9 +56,11 @@ public final class ChannelService {
     private final Publisher publisher;
     private final EventStream events;
     private final ConnectionRegistry registry;
+    private final PushMetrics metrics;
 
     public ChannelService(MembershipStore store, LocalFanout fanout, Publisher publisher, EventStream events,
-            ConnectionRegistry registry) {
+            ConnectionRegistry registry, PushMetrics metrics) {
+        this.metrics = metrics;
         this.store = store;
         this.fanout = fanout;
         this.publisher = publisher;
@@ -66,7 +71,7 @@ public final class ChannelService {
     // ---- subscribe --------------------------------------------------------------------------------------------
 
     public CompletionStage<?> subscribe(Connection conn, ClientMessage msg) {
-        JsonNode data = msg.dataObject();
+        ClientMessage.DataObject data = msg.dataObject();
         String channel = ClientMessage.text(data, "channel");
         if (data == null || channel == null) {
             conn.send(Messages.error("Invalid pusher:subscribe: data must be an object with a 'channel' string", null));
@@ -94,6 +99,7 @@ public final class ChannelService {
             return null;
         }
         if (!conn.trySubscribe(System.nanoTime(), cfg.maxSubscriptionsPerSecond(), subscribeBurst(cfg))) {
+            metrics.app(app).rateLimited(Limit.MAX_SUBSCRIPTIONS_PER_SECOND);
             rateLimited(conn, channel, cfg);
             return null;
         }
@@ -116,10 +122,10 @@ public final class ChannelService {
         String userInfo = null;
         if (type.requiresAuth()) {
             String auth = ClientMessage.text(data, "auth");
-            JsonNode cd = data.get("channel_data");
+            ClientMessage.DataObject.Kind cd = data.kind("channel_data");
             String channelData = null;
             if (type == ChannelType.PRESENCE) {
-                if (cd == null || cd.isNull()) {
+                if (cd == ClientMessage.DataObject.Kind.ABSENT || cd == ClientMessage.DataObject.Kind.NULL) {
                     if (conn.userId() == null) {
                         reject(conn, channel, "Presence subscription requires channel_data with a user_id "
                                 + "(or a signed-in connection)", 400);
@@ -128,11 +134,11 @@ public final class ChannelService {
                     // signed-in user without channel_data: the identity comes from pusher:signin (reference §2.8)
                     userId = conn.userId();
                     userInfo = conn.userInfoJson();
-                } else if (!cd.isTextual()) {
+                } else if (cd != ClientMessage.DataObject.Kind.STRING) {
                     reject(conn, channel, "channel_data must be a JSON-encoded string, exactly as it was signed", 400);
                     return null;
                 } else {
-                    channelData = cd.asText();
+                    channelData = data.text("channel_data");
                 }
             }
             String signed = conn.socketId() + ":" + channel + (channelData != null ? ":" + channelData : "");
@@ -314,6 +320,7 @@ public final class ChannelService {
         }
         AppConfig cfg = conn.app().config();
         if (!conn.trySubscribe(System.nanoTime(), cfg.maxSubscriptionsPerSecond(), subscribeBurst(cfg))) {
+            metrics.app(conn.app()).rateLimited(Limit.MAX_SUBSCRIPTIONS_PER_SECOND);
             conn.send(Messages.error("Too many unsubscribe requests: at most " + cfg.maxSubscriptionsPerSecond()
                     + " per second", ErrorCodes.CLIENT_EVENT_RATE_LIMIT, channel));
             return null;
@@ -380,48 +387,56 @@ public final class ChannelService {
         String channel = msg.channel();
         String event = msg.event();
         if (!cfg.enableClientMessages()) {
+            metrics.app(app).clientEventRejected(ClientEventRejection.DISABLED);
             conn.send(Messages.error("Client events are not enabled for this app", null, channel));
             return;
         }
         if (!conn.tryClientEvent(System.nanoTime(), cfg.maxClientEventsPerSecond())) {
+            metrics.app(app).clientEventRejected(ClientEventRejection.RATE_LIMIT);
+            metrics.app(app).rateLimited(Limit.MAX_CLIENT_EVENTS_PER_SECOND);
             conn.send(Messages.error("Client event rejected due to rate limit: at most "
                     + cfg.maxClientEventsPerSecond() + " per second", ErrorCodes.CLIENT_EVENT_RATE_LIMIT, channel));
             return;
         }
         if (channel == null) {
+            metrics.app(app).clientEventRejected(ClientEventRejection.NO_CHANNEL);
             conn.send(Messages.error("Client event " + event + " needs a 'channel' string", null));
             return;
         }
         if (event.length() > cfg.maxEventNameLength()) {
+            metrics.app(app).clientEventRejected(ClientEventRejection.NAME_TOO_LONG);
             conn.send(Messages.error("Event name is too long: " + event.length() + " characters, the maximum is "
                     + cfg.maxEventNameLength(), null, channel));
             return;
         }
         Subscription sub = conn.subscriptions().get(channel);
         if (sub == null) {
+            metrics.app(app).clientEventRejected(ClientEventRejection.NOT_SUBSCRIBED);
             conn.send(Messages.error("Cannot broadcast client event (connection not subscribed to channel "
                     + channel + ")", null, channel));
             return;
         }
         if (!ChannelType.of(channel).allowsClientEvents()) {
+            metrics.app(app).clientEventRejected(ClientEventRejection.CHANNEL_TYPE);
             conn.send(Messages.error("Client events are only supported on private and presence channels, not on "
                     + channel, null, channel));
             return;
         }
-        String rawData = msg.data() == null ? "{}" : msg.data().toString();
-        int size = rawData.getBytes(StandardCharsets.UTF_8).length;
+        int size = msg.rawDataLength();
         if (size > cfg.maxEventPayload()) {
+            metrics.app(app).clientEventRejected(ClientEventRejection.TOO_LARGE);
             conn.send(Messages.error("Client event data is too large: " + size + " bytes, the maximum is "
                     + cfg.maxEventPayload(), null, channel));
             return;
         }
         String userId = sub.userId();
         String socketId = conn.socketId();
-        // for hooks: a string as is, anything else as its JSON text (reference §5.2)
-        String dataText = msg.data() != null && msg.data().isTextual() ? msg.data().asText() : rawData;
         // not cached on cache channels (reference §2.10): a client-typing event must not replace the server's state
-        publisher.publish(app, channel, Messages.clientEvent(event, channel, rawData, userId), socketId);
+        publisher.publish(app, channel, Messages.clientEvent(event, channel, msg, userId), socketId);
+        metrics.app(app).clientEvent();
         if (events.wants(app, EventType.CLIENT_EVENT)) {
+            // for hooks: a string as is, anything else as its JSON text (reference §5.2)
+            String dataText = msg.dataText();
             events.emit(app, EventType.CLIENT_EVENT,
                     (seq, t) -> new ClientEventSent(app, channel, event, dataText, userId, socketId, t, seq));
         }

@@ -139,7 +139,7 @@ public final class Console implements AutoCloseable {
         if (seg.length == 3 && seg[2].equals("events")) {
             if (!req.method().equals("POST")) {
                 return done(new ApiResponse(ApiError.METHOD_NOT_ALLOWED,
-                        ApiError.body("Only POST is allowed here"), "POST"));
+                        ApiError.body("Only POST is allowed here"), java.util.Map.of("Allow", "POST")));
             }
             return trigger(app, req.body());
         }
@@ -159,7 +159,7 @@ public final class Console implements AutoCloseable {
             java.util.function.Supplier<CompletionStage<ApiResponse>> answer) {
         if (!req.method().equals("GET") && !req.method().equals("HEAD")) {
             return done(new ApiResponse(ApiError.METHOD_NOT_ALLOWED, ApiError.body("Only GET is allowed here"),
-                    "GET"));
+                    java.util.Map.of("Allow", "GET")));
         }
         return answer.get();
     }

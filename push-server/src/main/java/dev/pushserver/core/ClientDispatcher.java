@@ -4,6 +4,8 @@ import dev.pushserver.channel.ChannelService;
 import dev.pushserver.config.AppConfig;
 import dev.pushserver.connection.Connection;
 import dev.pushserver.connection.ConnectionRegistry;
+import dev.pushserver.metrics.Limit;
+import dev.pushserver.metrics.PushMetrics;
 import dev.pushserver.protocol.ClientMessage;
 import dev.pushserver.protocol.ErrorCodes;
 import dev.pushserver.protocol.LogText;
@@ -31,9 +33,11 @@ public final class ClientDispatcher {
     private final ConnectionRegistry registry;
     private final ChannelService channels;
     private final UserService users;
+    private final PushMetrics metrics;
 
     public ClientDispatcher(int activityTimeoutSeconds, ConnectionRegistry registry, ChannelService channels,
-            UserService users) {
+            UserService users, PushMetrics metrics) {
+        this.metrics = metrics;
         this.activityTimeoutSeconds = activityTimeoutSeconds;
         this.registry = registry;
         this.channels = channels;
@@ -50,6 +54,7 @@ public final class ClientDispatcher {
         AppConfig cfg = session.app().config();
         if (c == null) {
             if (admission.refusal() == ConnectionRegistry.Refusal.OVER_QUOTA) {
+                metrics.app(session.app()).rateLimited(Limit.MAX_CONNECTIONS);
                 session.close(ErrorCodes.OVER_CAPACITY, "Application is over its connection quota of "
                         + cfg.maxConnections());
             } else {
@@ -91,15 +96,17 @@ public final class ClientDispatcher {
     }
 
     /** The message limit: over it a message is refused; a client that keeps sending at twice the rate is closed. */
-    private static boolean admit(Connection c) {
+    private boolean admit(Connection c) {
         switch (c.tryMessage(System.nanoTime(), c.app().config().maxMessagesPerSecond())) {
             case OK -> {
                 return true;
             }
             case OVER -> {
+                metrics.app(c.app()).rateLimited(Limit.MAX_MESSAGES_PER_SECOND);
                 return false;
             }
             default -> {
+                metrics.app(c.app()).rateLimited(Limit.MAX_MESSAGES_PER_SECOND);
                 c.session().close(ErrorCodes.OVER_CAPACITY, "Too many messages: more than twice the limit of "
                         + c.app().config().maxMessagesPerSecond() + " per second; reconnect later");
                 return false;

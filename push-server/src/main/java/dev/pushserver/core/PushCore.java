@@ -13,6 +13,7 @@ import dev.pushserver.connection.ConnectionRegistry;
 import dev.pushserver.event.EventStream;
 import dev.pushserver.fanout.LocalFanout;
 import dev.pushserver.hook.HookService;
+import dev.pushserver.metrics.PushMetrics;
 import dev.pushserver.session.Frame;
 import dev.pushserver.session.Guarded;
 import dev.pushserver.store.MembershipStore;
@@ -45,6 +46,8 @@ public final class PushCore implements AutoCloseable {
     private final ExecutorService queries;
     private final HookService hooks;
     private final AdminHandler admin;
+    private final PushMetrics metrics;
+    private boolean ownsMetrics;
 
     /**
      * @param loops   the event loops sessions run on, in the order of their {@code Session.loop()} index; the first
@@ -55,21 +58,32 @@ public final class PushCore implements AutoCloseable {
      */
     public PushCore(ServerConfig config, AppRegistry apps, List<? extends ScheduledExecutorService> loops,
             Frame.Encoder encoder, Function<EventStream, MembershipStore> stores, Broker broker) {
+        this(config, apps, loops, encoder, stores, broker, PushMetrics.unserved(apps));
+        ownsMetrics = true;
+    }
+
+    /** As above, counting into {@code metrics} (the server's own registry). */
+    public PushCore(ServerConfig config, AppRegistry apps, List<? extends ScheduledExecutorService> loops,
+            Frame.Encoder encoder, Function<EventStream, MembershipStore> stores, Broker broker,
+            PushMetrics metrics) {
         this.apps = apps;
+        this.metrics = metrics;
         this.store = stores.apply(events);
         this.broker = broker;
-        LocalFanout fanout = new LocalFanout(loops, encoder, broker);
+        LocalFanout fanout = new LocalFanout(loops, encoder, broker, metrics);
         Publisher publisher = new Publisher(fanout, broker);
         Watchers watchers = new Watchers();
-        ChannelService channels = new ChannelService(store, fanout, publisher, events, registry);
+        ChannelService channels = new ChannelService(store, fanout, publisher, events, registry, metrics);
         UserService users = new UserService(store, fanout, registry, watchers);
-        this.dispatcher = new ClientDispatcher(config.activityTimeoutSeconds(), registry, channels, users);
+        this.dispatcher = new ClientDispatcher(config.activityTimeoutSeconds(), registry, channels, users, metrics);
         this.queries = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "api-queries");
             t.setDaemon(true);
             return t;
         });
         this.api = new ApiHandler(apps, store, publisher, events, users, queries);
+        api.onRateLimited((app, limit) -> metrics.app(app).rateLimited(limit == ApiHandler.Limit.BACKEND_EVENTS
+                ? dev.pushserver.metrics.Limit.BACKEND_EVENTS : dev.pushserver.metrics.Limit.READ_REQUESTS));
         ScheduledExecutorService timer = loops.get(0);
         events.listen(new MemberEvents(publisher));
         events.listen(new SubscriptionCounts(publisher, timer));
@@ -89,6 +103,12 @@ public final class PushCore implements AutoCloseable {
         // webhooks and the user's hook handlers: null when there are none
         this.hooks = HookService.start(config, apps, events, true);
         this.admin = new AdminHandler(config.hooks().adminToken(), hooks);
+        metrics.appGauge("push.connections", "Open WebSocket connections on this node", registry::count);
+        metrics.channelCensus(fanout::census);
+        metrics.listen(events);
+        if (hooks != null) {
+            metrics.hooks(hooks);
+        }
         this.eviction = timer.scheduleAtFixedRate(Guarded.task("cache eviction", store::evictExpired), 1, 1,
                 TimeUnit.MINUTES);
     }
@@ -128,10 +148,21 @@ public final class PushCore implements AutoCloseable {
         return hooks;
     }
 
+    /** This server's meters. */
+    public PushMetrics metrics() {
+        return metrics;
+    }
+
     /** Null when this node can serve with cluster-wide state, else what is wrong (for /ready). */
     public String problem() {
         String p = store.problem();
-        return p != null ? p : broker.problem();
+        if (p == null) {
+            p = broker.problem();
+        }
+        if (p == null && hooks != null) {
+            p = hooks.problem(); // events must be durable before they count as emitted
+        }
+        return p;
     }
 
     @Override
@@ -143,5 +174,8 @@ public final class PushCore implements AutoCloseable {
             hooks.close(); // what was emitted is on disk; undelivered events wait for the next start
         }
         broker.close();
+        if (ownsMetrics) {
+            metrics.close();
+        }
     }
 }

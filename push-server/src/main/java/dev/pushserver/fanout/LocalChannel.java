@@ -1,6 +1,7 @@
 package dev.pushserver.fanout;
 
 import dev.pushserver.app.App;
+import dev.pushserver.metrics.AppMeters;
 
 /**
  * The local subscribers of one channel, in one array per event loop that only that loop touches, so delivery needs
@@ -11,6 +12,8 @@ final class LocalChannel {
 
     final App app;
     final String name;
+    /** the app's meters, resolved once per channel so that delivery only adds to them */
+    final AppMeters meters;
     /**
      * Written by the owning loop only; other threads read an entry as a hint (null or empty: nothing to deliver
      * there). A publisher whose message must reach a subscriber is ordered after its registration by the store's
@@ -22,9 +25,10 @@ final class LocalChannel {
     /** set under this when the last subscriber left; a removed channel is never reused */
     boolean removed;
 
-    LocalChannel(App app, String name, int loopCount) {
+    LocalChannel(App app, String name, int loopCount, AppMeters meters) {
         this.app = app;
         this.name = name;
+        this.meters = meters;
         this.loops = new LoopSubscribers[loopCount];
     }
 

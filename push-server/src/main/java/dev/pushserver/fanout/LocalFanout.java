@@ -2,11 +2,13 @@ package dev.pushserver.fanout;
 
 import dev.pushserver.app.App;
 import dev.pushserver.app.PerApp;
+import dev.pushserver.metrics.PushMetrics;
 import dev.pushserver.session.Frame;
 import dev.pushserver.session.Session;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.function.ObjIntConsumer;
 
 /**
  * Delivers messages to this node's subscribers: the message is encoded once into a frame, each event loop that has
@@ -19,6 +21,7 @@ public final class LocalFanout {
     private final Executor[] loops;
     private final Frame.Encoder encoder;
     private final ChannelInterest interest;
+    private final PushMetrics metrics;
     private final PerApp<ConcurrentHashMap<String, LocalChannel>> channels =
             new PerApp<>(a -> new ConcurrentHashMap<>());
 
@@ -26,10 +29,25 @@ public final class LocalFanout {
      * @param loops    the event loops, in the order of {@link Session#loop()}
      * @param interest told when a channel gains its first local subscriber and loses its last
      */
-    public LocalFanout(List<? extends Executor> loops, Frame.Encoder encoder, ChannelInterest interest) {
+    public LocalFanout(List<? extends Executor> loops, Frame.Encoder encoder, ChannelInterest interest,
+            PushMetrics metrics) {
         this.loops = loops.toArray(new Executor[0]);
         this.encoder = encoder;
         this.interest = interest;
+        this.metrics = metrics;
+    }
+
+    /**
+     * Reports each channel of {@code app} with local subscribers (pending ones included) and how many: for the
+     * metrics, at scrape time. The counts are read without the channel's lock, as of about now.
+     */
+    public void census(App app, ObjIntConsumer<String> channel) {
+        for (LocalChannel ch : channels.get(app).values()) {
+            int n = ch.count;
+            if (n > 0) {
+                channel.accept(ch.name, n);
+            }
+        }
     }
 
     /**
@@ -40,7 +58,7 @@ public final class LocalFanout {
         App app = session.app();
         ConcurrentHashMap<String, LocalChannel> map = channels.get(app);
         while (true) {
-            LocalChannel ch = map.computeIfAbsent(channel, n -> new LocalChannel(app, n, loops.length));
+            LocalChannel ch = map.computeIfAbsent(channel, n -> new LocalChannel(app, n, loops.length, metrics.app(app)));
             synchronized (ch) {
                 if (ch.removed) {
                     continue; // lost a race with the last removal; take a fresh one
@@ -105,6 +123,7 @@ public final class LocalFanout {
             LoopSubscribers subs = ch.on(loop);
             String exclude = p.excludeSocketId();
             long version = p.version();
+            int delivered = 0;
             for (int k = 0; k < subs.size(); k++) {
                 Subscription s = subs.get(k);
                 if (exclude != null && exclude.equals(s.session.socketId())) {
@@ -112,10 +131,11 @@ public final class LocalFanout {
                 }
                 if (s.joinVersion == Subscription.PENDING) {
                     s.hold(frame, version);
-                } else if (s.joinVersion < version) {
-                    s.session.deliver(frame);
+                } else if (s.joinVersion < version && s.session.deliver(frame)) {
+                    delivered++;
                 }
             }
+            ch.meters.delivered(delivered, p.message().length); // once per loop and publication
         } finally {
             frame.release();
         }

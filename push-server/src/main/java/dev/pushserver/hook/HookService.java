@@ -80,6 +80,9 @@ public final class HookService implements AutoCloseable {
     private final LongAdder failedAttempts = new LongAdder();
     private final LongAdder deadLettered = new LongAdder();
     private volatile long warnedAt;
+    /** why the queue could not be written / read the last time it was tried; null once it worked again (/ready) */
+    private volatile String writeProblem;
+    private volatile String readProblem;
     private long problemLoggedAt;
     private final Set<String> unknownLogged = new HashSet<>();
 
@@ -302,7 +305,9 @@ public final class HookService implements AutoCloseable {
         try {
             queue.insert(rows);
             stored.add(rows.size());
+            writeProblem = null;
         } catch (HookQueue.Unavailable e) {
+            writeProblem = "the hook queue " + queue.describe() + " cannot be written: " + e.getMessage();
             // kept and tried again: a full disk must not lose events
             log.error("cannot write {} hook events to {} (retrying in 1 s): {}", rows.size(), queue.describe(),
                     e.getMessage());
@@ -374,7 +379,9 @@ public final class HookService implements AutoCloseable {
             return;
         }
         try {
-            for (String key : queue.targets()) {
+            Set<String> queued = queue.targets();
+            readProblem = null;
+            for (String key : queued) {
                 if (targets.containsKey(key)) {
                     poke(key);
                 } else if (queue instanceof HookStore local) {
@@ -389,8 +396,15 @@ public final class HookService implements AutoCloseable {
                 }
             }
         } catch (HookQueue.Unavailable e) {
+            readProblem = "the hook queue " + queue.describe() + " cannot be read: " + e.getMessage();
             problem("cannot read the hook queue", e);
         }
+    }
+
+    /** Null while the hook queue can be written and read, else what is wrong (for /ready). */
+    public String problem() {
+        String w = writeProblem;
+        return w != null ? w : readProblem;
     }
 
     /** A queue failure, logged at most every 10 s (Redis down would otherwise log per event). */

@@ -1,5 +1,6 @@
 package dev.pushserver.protocol;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.util.List;
 import java.util.Map;
 
@@ -109,8 +110,12 @@ public final class Messages {
         return event("pusher_internal:subscription_count", channel, "{\"subscription_count\":" + count + "}");
     }
 
+    private static final byte[] PONG = "{\"event\":\"pusher:pong\",\"data\":\"{}\"}"
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** The same bytes every time (senders copy them into a frame and never change them). */
     public static byte[] pong() {
-        return event("pusher:pong", null, "{}");
+        return PONG;
     }
 
     public static byte[] subscriptionSucceeded(String channel, String data) {
@@ -167,32 +172,69 @@ public final class Messages {
 
     /** An event whose data is a string, e.g. from the HTTP API: relayed verbatim as a JSON string. */
     public static byte[] event(String event, String channel, String data) {
-        return Json.bytes(g -> {
-            g.writeStartObject();
-            g.writeStringField("event", event);
-            if (channel != null) {
-                g.writeStringField("channel", channel);
-            }
-            g.writeStringField("data", data);
-            g.writeEndObject();
-        });
+        // assembled straight into a right-sized array: encoded once per publication, on every trigger
+        JsonStringEncoder enc = JsonStringEncoder.getInstance();
+        byte[] ev = enc.quoteAsUTF8(event);
+        byte[] ch = channel == null ? null : enc.quoteAsUTF8(channel);
+        byte[] d = enc.quoteAsUTF8(data);
+        byte[] out = new byte[EV_EVENT.length + ev.length + (ch == null ? 0 : EV_CHANNEL.length + ch.length)
+                + EV_DATA.length + d.length + EV_END.length];
+        int at = put(out, 0, EV_EVENT);
+        at = put(out, at, ev);
+        if (ch != null) {
+            at = put(out, at, EV_CHANNEL);
+            at = put(out, at, ch);
+        }
+        at = put(out, at, EV_DATA);
+        at = put(out, at, d);
+        put(out, at, EV_END);
+        return out;
     }
 
+    private static final byte[] EV_EVENT = ascii("{\"event\":\"");
+    private static final byte[] EV_CHANNEL = ascii("\",\"channel\":\"");
+    private static final byte[] EV_DATA = ascii("\",\"data\":\"");
+    private static final byte[] EV_END = ascii("\"}");
+
     /**
-     * A client event relayed as received: {@code rawData} is the JSON text of the client's {@code data} (an object,
-     * a string or any value), {@code userId} is added on presence channels.
+     * A client event as relayed to the channel's other subscribers: {@code data} exactly as the sender wrote it (its
+     * JSON text), {@code user_id} on presence channels. Assembled straight into bytes: one encode, no generator.
      */
-    public static byte[] clientEvent(String event, String channel, String rawData, String userId) {
-        return Json.bytes(g -> {
-            g.writeStartObject();
-            g.writeStringField("event", event);
-            g.writeStringField("channel", channel);
-            g.writeFieldName("data");
-            g.writeRawValue(rawData);
-            if (userId != null) {
-                g.writeStringField("user_id", userId);
-            }
-            g.writeEndObject();
-        });
+    public static byte[] clientEvent(String event, String channel, ClientMessage msg, String userId) {
+        JsonStringEncoder enc = JsonStringEncoder.getInstance();
+        byte[] ev = enc.quoteAsUTF8(event);
+        byte[] ch = enc.quoteAsUTF8(channel);
+        byte[] uid = userId == null ? null : enc.quoteAsUTF8(userId);
+        int size = CE_EVENT.length + ev.length + CE_CHANNEL.length + ch.length + CE_DATA.length
+                + msg.rawDataLength() + (uid == null ? 0 : CE_USER.length + uid.length + 1) + 1;
+        byte[] out = new byte[size];
+        int at = put(out, 0, CE_EVENT);
+        at = put(out, at, ev);
+        at = put(out, at, CE_CHANNEL);
+        at = put(out, at, ch);
+        at = put(out, at, CE_DATA);
+        msg.writeRawData(out, at);
+        at += msg.rawDataLength();
+        if (uid != null) {
+            at = put(out, at, CE_USER);
+            at = put(out, at, uid);
+            out[at++] = '"';
+        }
+        out[at] = '}';
+        return out;
+    }
+
+    private static final byte[] CE_EVENT = ascii("{\"event\":\"");
+    private static final byte[] CE_CHANNEL = ascii("\",\"channel\":\"");
+    private static final byte[] CE_DATA = ascii("\",\"data\":");
+    private static final byte[] CE_USER = ascii(",\"user_id\":\"");
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    private static int put(byte[] out, int at, byte[] part) {
+        System.arraycopy(part, 0, out, at, part.length);
+        return at + part.length;
     }
 }

@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Locale;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -16,14 +15,36 @@ public final class Signatures {
     private Signatures() {
     }
 
-    // provider look-ups cost more than the hashing itself: one instance per thread (event loops are few)
-    private static final ThreadLocal<Mac> HMAC = ThreadLocal.withInitial(() -> {
-        try {
-            return Mac.getInstance("HmacSHA256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("HmacSHA256 unavailable", e);
+    /**
+     * One HmacSHA256 per thread (provider look-ups cost more than the hashing itself; event loops are few), keyed with
+     * the secret it last used: most requests are for the same app, and re-keying costs two extra hash blocks.
+     */
+    private static final class KeyedMac {
+        final Mac mac;
+        String secret;
+
+        KeyedMac() {
+            try {
+                mac = Mac.getInstance("HmacSHA256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("HmacSHA256 unavailable", e);
+            }
         }
-    });
+
+        Mac keyed(String key) {
+            if (!key.equals(secret)) {
+                try {
+                    mac.init(new SecretKeySpec(key.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+                } catch (InvalidKeyException e) {
+                    throw new IllegalStateException("HmacSHA256 rejected the key", e);
+                }
+                secret = key;
+            }
+            return mac;
+        }
+    }
+
+    private static final ThreadLocal<KeyedMac> HMAC = ThreadLocal.withInitial(KeyedMac::new);
     private static final ThreadLocal<MessageDigest> MD5 = ThreadLocal.withInitial(() -> {
         try {
             return MessageDigest.getInstance("MD5");
@@ -38,13 +59,8 @@ public final class Signatures {
 
     /** Over exact bytes (a webhook body is signed as sent). */
     public static String hmacSha256Hex(String secret, byte[] message) {
-        Mac mac = HMAC.get();
-        try {
-            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-        } catch (InvalidKeyException e) {
-            throw new IllegalStateException("HmacSHA256 rejected the key", e);
-        }
-        return hex(mac.doFinal(message));
+        // doFinal leaves the Mac reset and still keyed for the next message
+        return hex(HMAC.get().keyed(secret).doFinal(message));
     }
 
     public static String md5Hex(byte[] body) {
@@ -65,12 +81,18 @@ public final class Signatures {
      * the supplied value is lower-cased first (SDKs send lowercase, some proxies or tools do not).
      */
     public static boolean hexEquals(String expected, String supplied) {
-        if (supplied == null) {
-            return false;
+        if (supplied == null || supplied.length() != expected.length()) {
+            return false; // the length of a digest is no secret
         }
-        byte[] a = expected.getBytes(StandardCharsets.US_ASCII);
-        byte[] b = supplied.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
-        return MessageDigest.isEqual(a, b);
+        int diff = 0;
+        for (int i = 0; i < expected.length(); i++) {
+            char c = supplied.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                c += 'a' - 'A';
+            }
+            diff |= expected.charAt(i) ^ c;
+        }
+        return diff == 0;
     }
 
     /**

@@ -48,6 +48,14 @@ public interface MembershipStore {
     /** The live cached event of a cache channel, or null. */
     CompletionStage<CachedEvent> cached(App app, String channel);
 
+    /**
+     * Takes {@code amount} from the app's budget named {@code limit} that refills at {@code perSecond} (see
+     * {@link RateBudget}); a shared store keeps one budget for the whole cluster.
+     *
+     * @return 0 when taken, else the microseconds to wait before the same amount would be taken
+     */
+    CompletionStage<Long> take(App app, String limit, int amount, int perSecond);
+
     /** Drops expired cache entries; called periodically. */
     default void evictExpired() {
     }

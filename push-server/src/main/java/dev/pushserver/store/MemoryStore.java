@@ -45,6 +45,8 @@ public final class MemoryStore implements MembershipStore {
         /** user id -> signed-in connections */
         final ConcurrentHashMap<String, Integer> signedIn = new ConcurrentHashMap<>();
         final ConcurrentHashMap<String, CachedEvent> cache = new ConcurrentHashMap<>();
+        /** limit name -> its budget (HTTP API rate limits) */
+        final ConcurrentHashMap<String, RateBudget> budgets = new ConcurrentHashMap<>();
     }
 
     /** One occupied channel. A channel exists while it has at least one subscription. */
@@ -276,5 +278,12 @@ public final class MemoryStore implements MembershipStore {
         for (AppState s : apps.all()) {
             s.cache.values().removeIf(e -> e.expired(now));
         }
+    }
+
+    @Override
+    public CompletionStage<Long> take(App app, String limit, int amount, int perSecond) {
+        long wait = apps.get(app).budgets.computeIfAbsent(limit, l -> new RateBudget())
+                .take(RateBudget.nowMicros(), amount, perSecond);
+        return CompletableFuture.completedFuture(wait);
     }
 }

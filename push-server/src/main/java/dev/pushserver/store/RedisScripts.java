@@ -145,6 +145,21 @@ final class RedisScripts {
             return 1
             """);
 
+    /**
+     * KEYS: rl:limit. ARGV: cost in microseconds. {@link RateBudget}'s arithmetic on Redis's clock, so that every
+     * node takes from one budget: 0 when taken, else the microseconds to wait.
+     */
+    static final Script TAKE = Script.of("""
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+            local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+            if tat < now then tat = now end
+            local nxt = tat + tonumber(ARGV[1])
+            if nxt - now > 1000000 then return nxt - now - 1000000 end
+            redis.call('SET', KEYS[1], string.format('%.0f', nxt), 'PX', math.ceil((nxt - now) / 1000) + 1)
+            return 0
+            """);
+
     /** KEYS: cache:c. {message, data, ttl ms} or {}. */
     static final Script CACHED = Script.of("""
             local c = redis.call('HMGET', KEYS[1], 'm', 'd')

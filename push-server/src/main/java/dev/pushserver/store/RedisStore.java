@@ -279,6 +279,13 @@ public final class RedisStore implements MembershipStore {
                         : null);
     }
 
+    @Override
+    public CompletionStage<Long> take(App app, String limit, int amount, int perSecond) {
+        // straight to Redis: a failed take changes no membership, so it must not trigger a re-registration
+        return link.<Long>run(RedisScripts.TAKE, ScriptOutputType.INTEGER, new String[] {t.key(app, "rl:" + limit)},
+                Long.toString(RateBudget.cost(amount, perSecond)));
+    }
+
     // ---- connections per app (max_connections) ----------------------------------------------------------------
 
     @Override

@@ -1,6 +1,8 @@
 package dev.pushserver.transport;
 
 import dev.pushserver.config.ServerConfig;
+import dev.pushserver.metrics.Limit;
+import dev.pushserver.metrics.PushMetrics;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
 import java.lang.management.ManagementFactory;
@@ -42,8 +44,10 @@ final class ConnectionGuard {
     private final LongAdder refused = new LongAdder();
     private final LongAdder evicted = new LongAdder();
     private volatile long loggedAt;
+    private final PushMetrics metrics;
 
-    ConnectionGuard(ServerConfig.NetworkLimits limits) {
+    ConnectionGuard(ServerConfig.NetworkLimits limits, PushMetrics metrics) {
+        this.metrics = metrics;
         this.maxConnections = limits.maxConnections() > 0 ? limits.maxConnections() : automaticMax();
         this.perIp = limits.maxConnectionsPerIp();
         this.perIpPerSecond = limits.maxNewConnectionsPerIpPerSecond();
@@ -77,17 +81,20 @@ final class ConnectionGuard {
         InetAddress ip = ch.remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
         if (open.incrementAndGet() > maxConnections && !evictIdle()) {
             open.decrementAndGet();
+            metrics.serverLimited(Limit.MAX_CONNECTIONS);
             return refuse(ch, "the server is at max_connections (" + maxConnections + ") and none is idle");
         }
         Address address = ip == null ? null : addresses.computeIfAbsent(ip, k -> new Address());
         if (address != null && !address.admit(System.nanoTime(), perIpPerSecond)) {
             open.decrementAndGet();
+            metrics.serverLimited(Limit.MAX_NEW_CONNECTIONS_PER_IP_PER_SECOND);
             return refuse(ch, "over max_new_connections_per_ip_per_second (" + perIpPerSecond + ") from "
                     + ip.getHostAddress());
         }
         int fromIp = address == null ? 0 : address.open.incrementAndGet();
         if (perIp > 0 && fromIp > perIp) {
             ch.attr(OVER_QUOTA).set(Boolean.TRUE);
+            metrics.serverLimited(Limit.MAX_CONNECTIONS_PER_IP);
         }
         Waiting w = new Waiting(ch);
         ch.attr(WAITING).set(w);

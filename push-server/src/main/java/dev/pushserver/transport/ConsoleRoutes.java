@@ -85,9 +85,7 @@ final class ConsoleRoutes {
 
     private static FullHttpResponse toHttp(ApiResponse r) {
         FullHttpResponse http = HttpResponses.json(HttpResponseStatus.valueOf(r.status()), r.body());
-        if (r.allow() != null) {
-            http.headers().set(HttpHeaderNames.ALLOW, r.allow());
-        }
+        r.headers().forEach(http.headers()::set);
         http.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
         return http;
     }

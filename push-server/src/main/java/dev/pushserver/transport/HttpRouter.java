@@ -38,13 +38,16 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final Transport transport;
     private final boolean webSockets;
     private final boolean api;
+    /** the metrics_port listener: /metrics and /health only */
+    private final boolean metricsPort;
     private HttpResponder responder;
     /** set while the HTTP codec is being replaced by the WebSocket codec */
     private boolean upgrading;
     private ByteBuf early;
     private WebFiles.File demoPage;
 
-    HttpRouter(ServerContext server, Transport transport, boolean webSockets, boolean api) {
+    HttpRouter(ServerContext server, Transport transport, boolean webSockets, boolean api, boolean metricsPort) {
+        this.metricsPort = metricsPort;
         this.server = server;
         this.transport = transport;
         this.webSockets = webSockets;
@@ -89,6 +92,15 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                     ApiError.body("Malformed URL: " + e.getMessage())), keepAlive);
             return;
         }
+        if (path.equals("/metrics") && transport.metrics().enabled()
+                && metricsPort == server.config().ops().separateMetricsPort()) {
+            responder.respond(MetricsRoute.respond(req, transport.metrics()), keepAlive);
+            return;
+        }
+        if (metricsPort && !path.equals("/health")) {
+            responder.respond(HttpResponses.json(HttpResponseStatus.NOT_FOUND, ApiError.body("Not found")), keepAlive);
+            return;
+        }
         if (api && path.startsWith("/admin/")) {
             ApiRequest request = new ApiRequest(req.method().name(), req.uri(), ByteBufUtil.getBytes(req.content()),
                     req.headers().get(HttpHeaderNames.AUTHORIZATION));
@@ -97,7 +109,12 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         if (api && path.contains("/apps/")) {
             ApiRequest request = new ApiRequest(req.method().name(), req.uri(), ByteBufUtil.getBytes(req.content()));
-            responder.respond(server.api().handle(request).thenApply(HttpRouter::toHttp), keepAlive);
+            long start = System.nanoTime();
+            String apiPath = path;
+            responder.respond(server.api().handle(request).thenApply(r -> {
+                transport.metrics().apiRequest(apiPath, r.status(), System.nanoTime() - start);
+                return toHttp(r);
+            }), keepAlive);
             return;
         }
         if (path.equals("/") || path.equals("/health") || path.equals("/up")) {
@@ -158,9 +175,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private static FullHttpResponse toHttp(ApiResponse r) {
         FullHttpResponse http = HttpResponses.json(HttpResponseStatus.valueOf(r.status()), r.body());
-        if (r.allow() != null) {
-            http.headers().set(HttpHeaderNames.ALLOW, r.allow());
-        }
+        r.headers().forEach(http.headers()::set);
         return http;
     }
 
@@ -178,7 +193,8 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 .allowExtensions(false)
                 .closeOnProtocolViolation(false) // we send the Pusher error and close ourselves
                 .build();
-        String url = "ws://" + req.headers().get(HttpHeaderNames.HOST, "localhost") + req.uri();
+        String scheme = ctx.pipeline().get(Tls.HANDLER) != null ? "wss://" : "ws://";
+        String url = scheme + req.headers().get(HttpHeaderNames.HOST, "localhost") + req.uri();
         WebSocketServerHandshaker handshaker = new WebSocketServerHandshakerFactory(url, null, decoderConfig)
                 .newHandshaker(req);
         if (handshaker == null) {
@@ -247,7 +263,12 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         ByteBuf bytes = early;
         early = null;
         if (bytes != null) {
-            p.fireChannelRead(bytes);
+            ChannelHandlerContext tls = p.context(Tls.HANDLER); // the bytes are decrypted already
+            if (tls != null) {
+                tls.fireChannelRead(bytes);
+            } else {
+                p.fireChannelRead(bytes);
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.pushserver.transport;
 
 import dev.pushserver.app.App;
+import dev.pushserver.metrics.AppMeters;
 import dev.pushserver.protocol.ErrorCodes;
 import dev.pushserver.protocol.Messages;
 import dev.pushserver.session.Frame;
@@ -13,7 +14,6 @@ import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,34 +29,44 @@ final class NettySession implements Session, LoopFlusher.Target {
     private static final long CLOSE_HANDSHAKE_TIMEOUT_MS = 2_000;
 
     private final Channel channel;
-    /** first pipeline stage: fan-out writes pre-encoded frames here, skipping the WebSocket encoder */
+    /** first pipeline stage after TLS: fan-out writes pre-encoded frames here, skipping the WebSocket encoder */
     private final ChannelHandlerContext out;
     private final App app;
     private final String socketId;
     private final int loopIndex;
     private final LoopFlusher flusher;
-    private final LongAdder slowConsumerCloses;
+    private final AppMeters meters;
 
     private boolean flushPending;
     private long lastActivityNanos;
     private long pingSentNanos;
     /** written on the loop; volatile so that {@link #isOpen()} can be asked from anywhere */
     private volatile boolean closing;
+    /** the close code the server sent, or the client sent first; 1006 while neither happened (for the metrics) */
+    private int closeCode = 1006;
 
     NettySession(Channel channel, App app, String socketId, int loopIndex, LoopFlusher flusher,
-            LongAdder slowConsumerCloses) {
+            AppMeters meters) {
         this.channel = channel;
-        this.out = channel.pipeline().firstContext();
+        this.out = Tls.wireContext(channel.pipeline());
         this.app = app;
         this.socketId = socketId;
         this.loopIndex = loopIndex;
         this.flusher = flusher;
-        this.slowConsumerCloses = slowConsumerCloses;
+        this.meters = meters;
         this.lastActivityNanos = System.nanoTime();
     }
 
     Channel channel() {
         return channel;
+    }
+
+    AppMeters meters() {
+        return meters;
+    }
+
+    int closeCode() {
+        return closeCode;
     }
 
     @Override
@@ -125,6 +135,7 @@ final class NettySession implements Session, LoopFlusher.Target {
     private void sendNow(byte[] message) {
         if (!closing) {
             channel.writeAndFlush(Frames.text(channel.alloc(), message), channel.voidPromise());
+            meters.messageOut(message.length);
             closeIfOverLimit();
         }
     }
@@ -146,7 +157,7 @@ final class NettySession implements Session, LoopFlusher.Target {
      */
     private void closeIfOverLimit() {
         if (!channel.isWritable() && !closing && channel.isActive()) {
-            slowConsumerCloses.increment();
+            meters.slowConsumerClosed();
             log.debug("{}: closing slow consumer ({} bytes unsent)", this,
                     channel.unsafe().outboundBuffer() == null ? 0
                             : channel.unsafe().outboundBuffer().totalPendingWriteBytes());
@@ -196,6 +207,7 @@ final class NettySession implements Session, LoopFlusher.Target {
         }
         channel.write(Frames.text(channel.alloc(), Messages.error(reason, code)), channel.voidPromise());
         closing = true;
+        closeCode = code;
         channel.writeAndFlush(Frames.close(code, reason));
         channel.eventLoop().schedule(() -> {
             if (channel.isOpen()) {
@@ -205,11 +217,12 @@ final class NettySession implements Session, LoopFlusher.Target {
     }
 
     /** The client answered (or started) the close handshake. */
-    void onCloseFrame() {
+    void onCloseFrame(int code) {
         if (closing) {
             channel.close();
         } else {
             closing = true;
+            closeCode = code;
             channel.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(ChannelFutureListener.CLOSE);
         }
     }

@@ -60,7 +60,7 @@ final class PusherWebSocketHandler extends SimpleChannelInboundHandler<WebSocket
         ThreadLocalRandom r = ThreadLocalRandom.current();
         String socketId = r.nextLong(1, 10_000_000_000L) + "." + r.nextLong(1, 10_000_000_000L);
         NettySession s = new NettySession(ctx.channel(), app, socketId, loop, transport.loops().flusher(loop),
-                transport.slowConsumerCounter());
+                transport.metrics().app(app));
         Connection c = server.dispatcher().open(s);
         if (c == null) {
             rejected = true; // the dispatcher is closing it
@@ -68,6 +68,7 @@ final class PusherWebSocketHandler extends SimpleChannelInboundHandler<WebSocket
         }
         session = s;
         conn = c;
+        s.meters().connectionOpened();
         transport.liveness().add(s);
         log.debug("{} opened from {} (protocol {})", s, ctx.channel().remoteAddress(), request.protocol());
     }
@@ -83,9 +84,9 @@ final class PusherWebSocketHandler extends SimpleChannelInboundHandler<WebSocket
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
         NettySession s = session;
-        if (frame instanceof CloseWebSocketFrame) {
+        if (frame instanceof CloseWebSocketFrame close) {
             if (s != null) {
-                s.onCloseFrame();
+                s.onCloseFrame(close.statusCode() < 0 ? 1005 : close.statusCode());
             } else {
                 ctx.close();
             }
@@ -96,6 +97,7 @@ final class PusherWebSocketHandler extends SimpleChannelInboundHandler<WebSocket
         }
         s.markActive(System.nanoTime());
         if (frame instanceof TextWebSocketFrame text) {
+            s.meters().messageIn(text.content().readableBytes());
             server.dispatcher().message(conn, ByteBufUtil.getBytes(text.content()));
         } else if (frame instanceof PingWebSocketFrame ping) {
             if (server.dispatcher().frame(conn)) { // pings count against the message limit too
@@ -121,6 +123,7 @@ final class PusherWebSocketHandler extends SimpleChannelInboundHandler<WebSocket
             session = null;
             transport.liveness().remove(s);
             server.dispatcher().closed(conn);
+            s.meters().connectionClosed(s.closeCode());
             log.debug("{} closed", s);
         }
         super.channelInactive(ctx);

@@ -79,9 +79,7 @@ final class RequestGate extends ChannelInboundHandlerAdapter {
                 ApiResponse r = server.api().precheck(req.method().name(), req.uri());
                 if (r != null) {
                     refusal = HttpResponses.json(HttpResponseStatus.valueOf(r.status()), r.body());
-                    if (r.allow() != null) {
-                        refusal.headers().set(HttpHeaderNames.ALLOW, r.allow());
-                    }
+                    r.headers().forEach(refusal.headers()::set);
                 }
             }
             if (refusal == null && !bodies.tryAcquire()) {

@@ -1,6 +1,7 @@
 package dev.pushserver.transport;
 
 import dev.pushserver.config.ServerConfig;
+import dev.pushserver.metrics.PushMetrics;
 import dev.pushserver.session.Frame;
 import dev.pushserver.session.Guarded;
 import io.netty.bootstrap.ServerBootstrap;
@@ -24,7 +25,6 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,12 +42,17 @@ public final class Transport {
     private final ConnectionGuard guard;
     private final HttpTimeouts.Sweeper httpDeadlines;
     private final RequestGate.Bodies bodies;
-    private final LongAdder slowConsumerCloses = new LongAdder();
+    private final PushMetrics metrics;
+    private final Tls tls;
     private Channel main;
     private Channel api;
+    private Channel metricsListener;
 
-    public Transport(ServerConfig config) {
+    public Transport(ServerConfig config, PushMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
+        MetricsRoute.nettyMemory(metrics.registry(), PooledByteBufAllocator.DEFAULT);
+        this.tls = Tls.start(config.ops(), config.network().httpHeaderTimeoutSeconds()); // before any thread starts
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         int threads = config.eventLoopThreads() > 0 ? config.eventLoopThreads()
@@ -57,7 +62,7 @@ public final class Transport {
         this.channelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.loops = new Loops(workers);
         this.liveness = new Liveness(loops, config.activityTimeoutSeconds(), config.pongTimeoutSeconds());
-        this.guard = new ConnectionGuard(config.network());
+        this.guard = new ConnectionGuard(config.network(), metrics);
         this.httpDeadlines = new HttpTimeouts.Sweeper(loops);
         this.bodies = new RequestGate.Bodies(config.network().maxConcurrentRequestBodies());
         log.debug("transport: {} with {} event loops", epoll ? "epoll" : "nio", threads);
@@ -75,7 +80,11 @@ public final class Transport {
 
     /** Connections closed so far because they did not read fast enough. */
     public long slowConsumerCloses() {
-        return slowConsumerCloses.sum();
+        return metrics.slowConsumerCloses();
+    }
+
+    PushMetrics metrics() {
+        return metrics;
     }
 
     Loops loops() {
@@ -90,10 +99,6 @@ public final class Transport {
         return guard;
     }
 
-    LongAdder slowConsumerCounter() {
-        return slowConsumerCloses;
-    }
-
     /** Binds the listeners and starts the liveness sweeps. */
     public void bind(ServerContext server) throws InterruptedException {
         boolean split = config.separateApiPort();
@@ -101,12 +106,19 @@ public final class Transport {
         if (split) {
             api = listen(server, config.apiPort(), false, true);
         }
+        if (config.ops().separateMetricsPort()) {
+            metricsListener = listen(server, config.ops().metricsPort(), false, false);
+        }
         liveness.start();
         httpDeadlines.start();
         loops.get(0).scheduleAtFixedRate(Guarded.task("connection guard sweep", guard::sweep), 5, 5,
                 TimeUnit.SECONDS);
         log.info("accepting at most {} connections (max_connections{})", guard.maxConnections(),
                 config.network().maxConnections() > 0 ? "" : ": the open-file limit minus a spare");
+        if (config.ops().metricsEnabled()) {
+            log.info("metrics: GET /metrics on port {}{}", metricsListener != null ? metricsPort() : port(),
+                    config.ops().metricsToken() != null ? " (with its bearer token)" : "");
+        }
     }
 
     /** Connections closed at accept (server full, or an address over its rate). */
@@ -129,12 +141,19 @@ public final class Transport {
                         if (!guard.admit(ch)) {
                             return;
                         }
+                        boolean metricsOnly = !webSockets && !httpApi;
+                        // first, and with the request-head timeout for its handshake; metrics_port stays plain HTTP
+                        if (tls != null && !metricsOnly) {
+                            ch.pipeline().addLast(Tls.HANDLER, tls.newHandler(ch.alloc()))
+                                    .addLast(Tls.BEHIND, TlsFailures.INSTANCE);
+                        }
                         ch.pipeline()
                                 .addLast("http", new HttpServerCodec(4096, 16 * 1024, 16 * 1024))
                                 .addLast("timeouts", new HttpTimeouts(config.network(), httpDeadlines))
                                 .addLast("gate", new RequestGate(server, bodies, httpApi))
                                 .addLast("aggregator", new JsonBodyAggregator(config.maxRequestBodySize()))
-                                .addLast("router", new HttpRouter(server, Transport.this, webSockets, httpApi));
+                                .addLast("router", new HttpRouter(server, Transport.this, webSockets, httpApi,
+                                        metricsOnly));
                     }
                 });
         try {
@@ -145,8 +164,18 @@ public final class Transport {
         }
     }
 
+    /** TLS on every listener (null without tls_cert/tls_key): its provider and current certificate. */
+    public Tls tls() {
+        return tls;
+    }
+
     public int port() {
         return ((InetSocketAddress) main.localAddress()).getPort();
+    }
+
+    /** The port of the metrics listener (metrics_port), or -1 when /metrics is not served apart. */
+    public int metricsPort() {
+        return metricsListener != null ? ((InetSocketAddress) metricsListener.localAddress()).getPort() : -1;
     }
 
     public int apiPort() {
@@ -160,9 +189,15 @@ public final class Transport {
         if (api != null) {
             api.close().awaitUninterruptibly();
         }
+        if (metricsListener != null) {
+            metricsListener.close().awaitUninterruptibly();
+        }
     }
 
     public void shutdown() {
+        if (tls != null) {
+            tls.close();
+        }
         liveness.stop();
         httpDeadlines.stop();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);

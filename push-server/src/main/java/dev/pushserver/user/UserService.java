@@ -55,7 +55,7 @@ public final class UserService {
             conn.send(Messages.error("User authentication is not enabled for this app", null));
             return null;
         }
-        JsonNode data = msg.dataObject();
+        ClientMessage.DataObject data = msg.dataObject();
         String auth = ClientMessage.text(data, "auth");
         String userData = ClientMessage.text(data, "user_data");
         if (auth == null || userData == null) {

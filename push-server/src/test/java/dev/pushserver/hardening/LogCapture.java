@@ -11,7 +11,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.LoggerFactory;
 
 /** Collects the server's log events in-process (logback root appender) while it is open. */
-final class LogCapture implements AutoCloseable {
+public final class LogCapture implements AutoCloseable {
 
     private final List<ILoggingEvent> events = new CopyOnWriteArrayList<>();
     private final Logger root;
@@ -33,12 +33,12 @@ final class LogCapture implements AutoCloseable {
         root.addAppender(appender);
     }
 
-    static LogCapture start() {
+    public static LogCapture start() {
         return new LogCapture();
     }
 
     /** The server's events so far (loggers under dev.pushserver, outside this test package). */
-    List<ILoggingEvent> serverEvents() {
+    public List<ILoggingEvent> serverEvents() {
         return events.stream()
                 .filter(e -> e.getLoggerName().startsWith("dev.pushserver")
                         && !e.getLoggerName().startsWith("dev.pushserver.hardening"))
@@ -46,7 +46,7 @@ final class LogCapture implements AutoCloseable {
     }
 
     /** Every captured event, any logger. */
-    List<ILoggingEvent> all() {
+    public List<ILoggingEvent> all() {
         return List.copyOf(events);
     }
 
@@ -55,7 +55,7 @@ final class LogCapture implements AutoCloseable {
     }
 
     /** The event as a log file would show it: "LEVEL logger - message", then the stack trace if any. */
-    static String render(ILoggingEvent e) {
+    public static String render(ILoggingEvent e) {
         StringBuilder sb = new StringBuilder().append(e.getLevel()).append(' ').append(e.getLoggerName())
                 .append(" - ").append(e.getFormattedMessage()).append('\n');
         if (e.getThrowableProxy() != null) {

@@ -149,4 +149,9 @@ public final class DeferredStore implements MembershipStore {
     public CompletionStage<CachedEvent> cached(App app, String channel) {
         return call(() -> store.cached(app, channel));
     }
+
+    @Override
+    public CompletionStage<Long> take(App app, String limit, int amount, int perSecond) {
+        return store.take(app, limit, amount, perSecond);
+    }
 }

@@ -59,7 +59,7 @@ class PipelinedUpgradeTest {
         return got.toString(StandardCharsets.ISO_8859_1);
     }
 
-    private static byte[] maskedText(String text) {
+    static byte[] maskedText(String text) {
         byte[] p = text.getBytes(StandardCharsets.UTF_8);
         byte[] f = new byte[6 + p.length];
         f[0] = (byte) 0x81;

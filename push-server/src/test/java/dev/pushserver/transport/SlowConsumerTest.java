@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.pusher.rest.data.Event;
 import com.pusher.rest.data.Result;
+import dev.pushserver.metrics.Scrape;
 import dev.pushserver.testing.RawClient;
 import dev.pushserver.testing.TestServer;
 import java.io.InputStream;
@@ -70,6 +71,11 @@ class SlowConsumerTest {
                 }
             }
             assertThat(healthy.isOpen()).isTrue();
+            // and the metrics tell it: one slow-consumer close, a connection closed with 4100
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Scrape.get(server.port())
+                    .value("push_connections_closed_total", "app", "app-1", "code", "4100") == 1);
+            assertThat(Scrape.get(server.port()).value("push_slow_consumer_closes_total", "app", "app-1"))
+                    .isEqualTo(1);
         }
     }
 
