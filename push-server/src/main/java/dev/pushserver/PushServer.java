@@ -103,6 +103,11 @@ public final class PushServer implements ServerContext, AutoCloseable {
         return transport.port();
     }
 
+    /** The I/O engine the event loops run on (io_uring, epoll or nio; see the transport key). */
+    public String ioEngine() {
+        return transport.engine();
+    }
+
     /** The HTTP API port actually bound (the same as {@link #port()} unless api_port is set). */
     public int apiPort() {
         return transport.apiPort();

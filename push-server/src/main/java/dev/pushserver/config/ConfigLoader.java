@@ -41,7 +41,7 @@ public final class ConfigLoader {
             "data_dir", "webhook_batch_ms", "webhook_batch_max", "webhook_timeout", "webhook_retry_period",
             "webhook_workers", "webhook_vacate_delay_ms", "hook_handlers", "admin_token", "pending_timeout",
             "redis_url", "redis_prefix", "redis_cluster", "node_id", "node_timeout", "demo", "metrics", "metrics_port", "metrics_token", "tls_cert", "tls_key",
-            "tls_reload_interval", "console", "apps");
+            "tls_reload_interval", "console", "transport", "apps");
 
     /** Per-app keys. */
     static final List<String> APP_KEYS = List.of("id", "key", "secret", "enabled", "enable_client_messages",
@@ -342,6 +342,14 @@ public final class ConfigLoader {
                 network, hooks, redis, apps, devApp, r.bool("demo", false), operations(r));
     }
 
+    private static String transport(KeyReader r) {
+        String t = r.string("transport", "auto");
+        if (!List.of("auto", "io_uring", "epoll", "nio").contains(t)) {
+            throw new ConfigException("config key transport: '" + t + "' must be auto, io_uring, epoll or nio");
+        }
+        return t;
+    }
+
     private static Operations operations(KeyReader r) {
         String cert = r.optional("tls_cert");
         String key = r.optional("tls_key");
@@ -353,7 +361,7 @@ public final class ConfigLoader {
         return new Operations(r.bool("metrics", true), r.integer("metrics_port", 0, 65535),
                 token == null || token.isBlank() ? null : token,
                 cert == null ? null : Path.of(cert), key == null ? null : Path.of(key),
-                r.integer("tls_reload_interval", 0, 86_400), r.bool("console", true));
+                r.integer("tls_reload_interval", 0, 86_400), r.bool("console", true), transport(r));
     }
 
     /** Origins as a browser sends them: scheme://host[:port], with {@code *} standing for any characters. */

@@ -12,6 +12,7 @@ import java.nio.file.Path;
  * @param tlsKey           PEM private key (PKCS#8 or PKCS#1, unencrypted)
  * @param tlsReloadSeconds how often the two files are checked for a change (certificate rotation); 0 = never
  * @param consoleEnabled   serve the live debug console at {@code /console} (it also needs {@code admin_token})
+ * @param transport        the I/O engine: auto, io_uring, epoll or nio
  */
 public record Operations(
         boolean metricsEnabled,
@@ -20,10 +21,11 @@ public record Operations(
         Path tlsCert,
         Path tlsKey,
         int tlsReloadSeconds,
-        boolean consoleEnabled) {
+        boolean consoleEnabled,
+        String transport) {
 
     /** Metrics on the main port without a token, no TLS, console on (it still needs admin_token). */
-    public static final Operations DEFAULTS = new Operations(true, 0, null, null, null, 10, true);
+    public static final Operations DEFAULTS = new Operations(true, 0, null, null, null, 10, true, "auto");
 
     public boolean tls() {
         return tlsCert != null && tlsKey != null;

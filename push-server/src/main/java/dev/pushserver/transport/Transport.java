@@ -15,12 +15,7 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -28,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Netty bootstrap: event loops (native epoll when available), listeners and the per-connection pipeline. */
+/** Netty bootstrap: event loops (on the I/O engine of {@code transport}), listeners and the per-connection pipeline. */
 public final class Transport {
 
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
@@ -47,25 +42,32 @@ public final class Transport {
     private Channel main;
     private Channel api;
     private Channel metricsListener;
+    private final String engine;
 
     public Transport(ServerConfig config, PushMetrics metrics) {
         this.config = config;
         this.metrics = metrics;
         MetricsRoute.nettyMemory(metrics.registry(), PooledByteBufAllocator.DEFAULT);
         this.tls = Tls.start(config.ops(), config.network().httpHeaderTimeoutSeconds()); // before any thread starts
-        boolean epoll = Epoll.isAvailable();
-        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        IoTransport engine = IoTransport.choose(config.ops().transport());
+        IoHandlerFactory io = engine.handlers();
         int threads = config.eventLoopThreads() > 0 ? config.eventLoopThreads()
                 : Runtime.getRuntime().availableProcessors();
         this.boss = new MultiThreadIoEventLoopGroup(1, io);
         this.workers = new MultiThreadIoEventLoopGroup(threads, io);
-        this.channelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        this.channelClass = engine.serverChannel();
+        this.engine = engine.name();
         this.loops = new Loops(workers);
         this.liveness = new Liveness(loops, config.activityTimeoutSeconds(), config.pongTimeoutSeconds());
         this.guard = new ConnectionGuard(config.network(), metrics);
         this.httpDeadlines = new HttpTimeouts.Sweeper(loops);
         this.bodies = new RequestGate.Bodies(config.network().maxConcurrentRequestBodies());
-        log.debug("transport: {} with {} event loops", epoll ? "epoll" : "nio", threads);
+        log.info("transport: {} with {} event loops", engine.name(), threads);
+    }
+
+    /** The I/O engine in use: io_uring, epoll or nio. */
+    public String engine() {
+        return engine;
     }
 
     /** The event loops that serve connections, in the order of their index. */
