@@ -32,7 +32,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +51,7 @@ public final class ApiHandler {
     private final EventStream events;
     private final UserService users;
     private final Executor queries;
+    private final ApiLimits limits;
 
     /** @param queries runs the queries that may be large (channel lists), off the event loops */
     public ApiHandler(AppRegistry apps, MembershipStore store, Publisher publisher, EventStream events,
@@ -62,6 +62,12 @@ public final class ApiHandler {
         this.events = events;
         this.users = users;
         this.queries = queries;
+        this.limits = new ApiLimits(store);
+    }
+
+    /** Who counts the requests that the per-app rate limits refuse (metrics). */
+    public void onRateLimited(ApiLimits.RateLimited listener) {
+        limits.onRateLimited(listener);
     }
 
     public CompletionStage<ApiResponse> handle(ApiRequest req) {
@@ -149,76 +155,25 @@ public final class ApiHandler {
         return switch (h.route) {
             case EVENTS -> trigger(app, json(body));
             case BATCH_EVENTS -> batch(app, json(body));
-            case CHANNELS -> within(app, Limit.READ_REQUESTS, 1, () -> channels(app, h.query));
-            case CHANNEL -> within(app, Limit.READ_REQUESTS, 1, () -> channel(app, h.seg[3], h.query));
-            case USERS -> within(app, Limit.READ_REQUESTS, 1, () -> users(app, h.seg[3]));
+            case CHANNELS -> limits.within(app, ApiLimits.Limit.READ_REQUESTS, 1, () -> channels(app, h.query));
+            case CHANNEL -> limits.within(app, ApiLimits.Limit.READ_REQUESTS, 1, () -> channel(app, h.seg[3], h.query));
+            case USERS -> limits.within(app, ApiLimits.Limit.READ_REQUESTS, 1, () -> users(app, h.seg[3]));
             case TERMINATE -> terminate(app, h.seg[3]);
         };
     }
 
-    // ---- per-app rate limits (cluster-wide through the store) ---------------------------------------------------
-
-    /** The HTTP API's per-app budgets; {@code label} names them in metrics and in the store. */
-    public enum Limit {
-        BACKEND_EVENTS("backend_events", "max_backend_events_per_second"),
-        READ_REQUESTS("read_requests", "max_read_requests_per_second");
-
-        public final String label;
-        final String key;
-
-        Limit(String label, String key) {
-            this.label = label;
-            this.key = key;
-        }
-
-        int perSecond(AppConfig cfg) {
-            return this == BACKEND_EVENTS ? cfg.maxBackendEventsPerSecond() : cfg.maxReadRequestsPerSecond();
-        }
-    }
-
-    /** Told of each request refused by a rate limit (metrics). */
-    @FunctionalInterface
-    public interface RateLimited {
-        void refused(App app, Limit limit);
-    }
-
-    private volatile RateLimited rateLimited = (app, limit) -> { };
-
-    /** Who counts the requests that rate limits refuse. */
-    public void onRateLimited(RateLimited listener) {
-        this.rateLimited = listener;
-    }
 
     /**
-     * Runs {@code work} when {@code amount} fits in the app's budget for {@code limit}, else answers 429 with
-     * {@code Retry-After}. Unlimited (0) costs nothing. If the shared store cannot answer, the request goes through:
-     * a limit protects the server, and refusing every request while Redis is away would not.
+     * The name of the route a (decoded) path takes, e.g. {@code EVENTS}, {@code CHANNEL}; null when none (for
+     * metrics, which must label a request by route, never by its path).
      */
-    private CompletionStage<byte[]> within(App app, Limit limit, int amount, Supplier<CompletionStage<byte[]>> work) {
-        int perSecond = limit.perSecond(app.config());
-        if (perSecond == 0) {
-            return work.get();
+    public static String route(String path) {
+        int at = path.indexOf("/apps/");
+        if (at < 0) {
+            return null;
         }
-        if (amount > perSecond) {
-            rateLimited.refused(app, limit);
-            throw new ApiError(ApiError.TOO_MANY_REQUESTS, "This request publishes " + amount + " events at once, "
-                    + "more than " + limit.key + " (" + perSecond + ") allows: split it into smaller requests",
-                    Map.of("Retry-After", "1"));
-        }
-        return store.take(app, limit.label, amount, perSecond).exceptionally(failure -> {
-            log.warn("rate limit {} of app {} not checked (letting the request through): {}", limit.key,
-                    LogText.of(app.id()), failure.toString());
-            return 0L;
-        }).thenCompose(wait -> {
-            if (wait > 0) {
-                rateLimited.refused(app, limit);
-                long seconds = Math.max(1, (wait + 999_999) / 1_000_000);
-                throw new ApiError(ApiError.TOO_MANY_REQUESTS, "Too many requests: over " + limit.key + " ("
-                        + perSecond + "); retry after " + seconds + " s", Map.of("Retry-After",
-                                Long.toString(seconds)));
-            }
-            return work.get();
-        });
+        Route r = Route.of(path.substring(at + 1).split("/", -1));
+        return r == null ? null : r.name();
     }
 
     private enum Route {
@@ -262,7 +217,7 @@ public final class ApiHandler {
 
     private CompletionStage<byte[]> trigger(App app, JsonNode body) {
         Event e = event(app, body, false, "");
-        return within(app, Limit.BACKEND_EVENTS, e.channels.size(), () -> send(app, e));
+        return limits.within(app, ApiLimits.Limit.BACKEND_EVENTS, e.channels.size(), () -> send(app, e));
     }
 
     private CompletionStage<byte[]> send(App app, Event e) {
@@ -303,7 +258,7 @@ public final class ApiHandler {
             events.add(e);
         }
         boolean info = anyInfo;
-        return within(app, Limit.BACKEND_EVENTS, events.size(), () -> sendBatch(app, events, info));
+        return limits.within(app, ApiLimits.Limit.BACKEND_EVENTS, events.size(), () -> sendBatch(app, events, info));
     }
 
     private CompletionStage<byte[]> sendBatch(App app, List<Event> events, boolean anyInfo) {

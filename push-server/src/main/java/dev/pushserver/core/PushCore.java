@@ -82,7 +82,7 @@ public final class PushCore implements AutoCloseable {
             return t;
         });
         this.api = new ApiHandler(apps, store, publisher, events, users, queries);
-        api.onRateLimited((app, limit) -> metrics.app(app).rateLimited(limit == ApiHandler.Limit.BACKEND_EVENTS
+        api.onRateLimited((app, limit) -> metrics.app(app).rateLimited(limit == dev.pushserver.api.ApiLimits.Limit.BACKEND_EVENTS
                 ? dev.pushserver.metrics.Limit.BACKEND_EVENTS : dev.pushserver.metrics.Limit.READ_REQUESTS));
         ScheduledExecutorService timer = loops.get(0);
         events.listen(new MemberEvents(publisher));

@@ -101,12 +101,15 @@ public final class PushMetrics implements AutoCloseable {
         serverLimited[limit.ordinal()].increment();
     }
 
-    /** One HTTP API request to {@code path} (decoded, without the query), answered with {@code status}. */
-    public void apiRequest(String path, int status, long nanos) {
+    /**
+     * One HTTP API request to {@code path} (decoded, without the query) on {@code route} (the API's route name, null
+     * when none matched), answered with {@code status}.
+     */
+    public void apiRequest(String path, String route, int status, long nanos) {
         String id = ApiEndpoint.appId(path);
         App app = id == null ? null : apps.byId(id);
         AppMeters m = app == null ? unknownApp : perApp.get(app);
-        m.apiRequest(app == null ? ApiEndpoint.OTHER : ApiEndpoint.of(path), status, nanos);
+        m.apiRequest(app == null ? ApiEndpoint.OTHER : ApiEndpoint.of(route), status, nanos);
     }
 
     /** Slow-consumer closes of every app since start. */

@@ -1,6 +1,7 @@
 package dev.pushserver.transport;
 
 import dev.pushserver.api.ApiError;
+import dev.pushserver.api.ApiHandler;
 import dev.pushserver.api.ApiRequest;
 import dev.pushserver.api.ApiResponse;
 import io.netty.buffer.ByteBuf;
@@ -112,7 +113,8 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             long start = System.nanoTime();
             String apiPath = path;
             responder.respond(server.api().handle(request).thenApply(r -> {
-                transport.metrics().apiRequest(apiPath, r.status(), System.nanoTime() - start);
+                transport.metrics().apiRequest(apiPath, ApiHandler.route(apiPath), r.status(),
+                        System.nanoTime() - start);
                 return toHttp(r);
             }), keepAlive);
             return;
