@@ -69,7 +69,6 @@ class PusherJsCompatTest {
     private String config;
 
     private static final String RESTART_MARKER = "@@compat:restart-server";
-    private static final Duration NPM_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration NODE_TIMEOUT = Duration.ofSeconds(150);
     private static final boolean WINDOWS = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("win");
 
@@ -79,7 +78,7 @@ class PusherJsCompatTest {
         assumeTrue(onPath("node"), "node is not on the PATH");
         assumeTrue(onPath("npm"), "npm is not on the PATH");
 
-        Path work = prepareNodeProject();
+        Path work = dev.pushserver.testing.NodeProject.prepare("src/test/js", "js-compat");
 
         int webhookPort;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
@@ -180,58 +179,6 @@ class PusherJsCompatTest {
     }
 
     // ---- node project ------------------------------------------------------------------------------------------
-
-    /**
-     * Copies src/test/js (without node_modules) to target/js-compat and installs the packages there with
-     * {@code npm ci}, unless node_modules was installed from the same package.json and package-lock.json.
-     */
-    private static Path prepareNodeProject() throws Exception {
-        Path base = Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
-        Path source = base.resolve("src/test/js");
-        assertThat(source.resolve("package.json")).as("node project").exists();
-        Path work = base.resolve("target/js-compat");
-        Files.createDirectories(work);
-        try (Stream<Path> files = Files.list(source)) {
-            for (Path f : files.filter(Files::isRegularFile).toList()) {
-                Files.copy(f, work.resolve(f.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-        boolean lockfile = Files.exists(work.resolve("package-lock.json"));
-        String stamp = sha256(work.resolve("package.json"))
-                + (lockfile ? sha256(work.resolve("package-lock.json")) : "");
-        Path stampFile = work.resolve("node_modules/.push-server-compat-stamp");
-        if (Files.exists(stampFile) && Files.readString(stampFile).equals(stamp)) {
-            return work;
-        }
-        List<String> npm = new ArrayList<>(List.of(executable("npm"), lockfile ? "ci" : "install",
-                "--no-audit", "--no-fund", "--loglevel=error"));
-        Path log = work.resolve("npm.log");
-        ProcessBuilder pb = new ProcessBuilder(npm).directory(work.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        pb.environment().put("CI", "true");
-        pb.environment().put("npm_config_update_notifier", "false");
-        Process p = pb.start();
-        p.getOutputStream().close();
-        boolean done = p.waitFor(NPM_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        if (!done) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-        }
-        String npmOutput = Files.exists(log) ? Files.readString(log) : "";
-        assertThat(done).as("%s did not finish within %s:%n%s", String.join(" ", npm), NPM_TIMEOUT, npmOutput)
-                .isTrue();
-        assertThat(p.exitValue()).as("%s failed:%n%s", String.join(" ", npm), npmOutput).isZero();
-        Files.writeString(stampFile, stamp);
-        return work;
-    }
-
-    private static String sha256(Path file) throws IOException {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     // ---- PATH lookup -------------------------------------------------------------------------------------------
 

@@ -32,7 +32,6 @@ import java.util.stream.Stream;
  */
 public final class BrowserScript {
 
-    private static final Duration NPM_TIMEOUT = Duration.ofMinutes(5);
 
     /** What the script printed (with the answers to its markers) and how it ended. */
     public record Result(boolean finished, int exitValue, String output) {
@@ -57,7 +56,7 @@ public final class BrowserScript {
 
     /** push-server's module directory (where target/ is). */
     public static Path baseDir() {
-        return Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
+        return NodeProject.baseDir();
     }
 
     /**
@@ -66,7 +65,7 @@ public final class BrowserScript {
      */
     public static Result run(String script, Map<String, String> env, Duration timeout,
             Function<String, String> onMarker) throws Exception {
-        Path work = prepareNodeProject(baseDir());
+        Path work = NodeProject.prepare("src/test/js-browser", "js-browser");
         ProcessBuilder pb = new ProcessBuilder(List.of("node", script)).directory(work.toFile())
                 .redirectErrorStream(true);
         pb.environment().putAll(env);
@@ -133,45 +132,6 @@ public final class BrowserScript {
         return null;
     }
 
-    /**
-     * Copies src/test/js-browser to target/js-browser and runs npm ci there unless already done for this lockfile.
-     * Synchronized: two browser tests in one JVM must not run npm ci in the same directory at once.
-     */
-    private static synchronized Path prepareNodeProject(Path base) throws Exception {
-        Path source = base.resolve("src/test/js-browser");
-        Path work = base.resolve("target/js-browser");
-        Files.createDirectories(work);
-        try (Stream<Path> files = Files.list(source)) {
-            for (Path f : files.filter(Files::isRegularFile).toList()) {
-                Files.copy(f, work.resolve(f.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        sha.update(Files.readAllBytes(work.resolve("package.json")));
-        sha.update(Files.readAllBytes(work.resolve("package-lock.json")));
-        String stamp = HexFormat.of().formatHex(sha.digest());
-        Path stampFile = work.resolve("node_modules/.push-server-browser-stamp");
-        if (Files.exists(stampFile) && Files.readString(stampFile).equals(stamp)) {
-            return work;
-        }
-        Path log = work.resolve("npm.log");
-        ProcessBuilder pb = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
-                .directory(work.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("CI", "true");
-        pb.environment().put("npm_config_update_notifier", "false");
-        Process p = pb.start();
-        p.getOutputStream().close();
-        boolean done = p.waitFor(NPM_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        if (!done) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-        }
-        String npmOutput = Files.exists(log) ? Files.readString(log) : "";
-        assertThat(done).as("npm ci did not finish within %s:%n%s", NPM_TIMEOUT, npmOutput).isTrue();
-        assertThat(p.exitValue()).as("npm ci failed:%n%s", npmOutput).isZero();
-        Files.writeString(stampFile, stamp);
-        return work;
-    }
 
     static Path onPath(String name) {
         String path = System.getenv("PATH");
