@@ -65,6 +65,17 @@ class LauncherIT {
     }
 
     @Test
+    void aCollectorNamedInJavaOptsReplacesTheLaunchersOwn() throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(LAUNCHER.toString(), "--version").redirectErrorStream(true);
+        pb.environment().put("JAVA_OPTS", "-XX:+UseG1GC -XX:+PrintCommandLineFlags");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        assertThat(out).contains("-XX:+UseG1GC").doesNotContain("UseSerialGC");
+    }
+
+    @Test
     void aMissingJarSaysHowToBuildIt() throws Exception {
         ProcessBuilder pb = new ProcessBuilder(LAUNCHER.toString()).redirectErrorStream(true);
         pb.environment().put("PUSH_SERVER_JAR", dir.resolve("nope.jar").toString());
