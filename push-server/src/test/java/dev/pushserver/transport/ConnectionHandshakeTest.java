@@ -321,7 +321,7 @@ class ConnectionHandshakeTest {
             try {
                 Awaitility.await().atMost(Duration.ofSeconds(5))
                         .until(() -> states.contains(ConnectionState.DISCONNECTED));
-                ConnectionRecorder.Error error = connection.nextError(2);
+                ConnectionRecorder.Error error = connection.nextError(10);
                 assertThat(error).as("onError from pusher:error").isNotNull();
                 assertThat(error.code()).as("onError from pusher:error: %s", error).isEqualTo("4001");
                 // the Java client would retry after 1 s if it meant to; give it twice that
