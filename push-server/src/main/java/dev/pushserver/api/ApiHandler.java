@@ -5,11 +5,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.pushserver.app.App;
 import dev.pushserver.app.AppRegistry;
 import dev.pushserver.cluster.NodeMessage;
+import dev.pushserver.api.ApiLimits.Limit;
 import dev.pushserver.cluster.Publisher;
 import dev.pushserver.config.AppConfig;
 import dev.pushserver.event.ChannelEvent.ServerEvent;
 import dev.pushserver.event.EventStream;
 import dev.pushserver.event.EventType;
+import dev.pushserver.metrics.PushMetrics;
 import dev.pushserver.protocol.ChannelNames;
 import dev.pushserver.protocol.ChannelType;
 import dev.pushserver.protocol.Json;
@@ -53,21 +55,19 @@ public final class ApiHandler {
     private final Executor queries;
     private final ApiLimits limits;
 
-    /** @param queries runs the queries that may be large (channel lists), off the event loops */
+    /**
+     * @param queries runs the queries that may be large (channel lists), off the event loops
+     * @param metrics counts what the per-app rate limits refuse
+     */
     public ApiHandler(AppRegistry apps, MembershipStore store, Publisher publisher, EventStream events,
-            UserService users, Executor queries) {
+            UserService users, Executor queries, PushMetrics metrics) {
         this.apps = apps;
         this.store = store;
         this.publisher = publisher;
         this.events = events;
         this.users = users;
         this.queries = queries;
-        this.limits = new ApiLimits(store);
-    }
-
-    /** Who counts the requests that the per-app rate limits refuse (metrics). */
-    public void onRateLimited(ApiLimits.RateLimited listener) {
-        limits.onRateLimited(listener);
+        this.limits = new ApiLimits(store, metrics);
     }
 
     public CompletionStage<ApiResponse> handle(ApiRequest req) {
@@ -155,9 +155,9 @@ public final class ApiHandler {
         return switch (h.route) {
             case EVENTS -> trigger(app, json(body));
             case BATCH_EVENTS -> batch(app, json(body));
-            case CHANNELS -> limits.within(app, ApiLimits.Limit.READ_REQUESTS, 1, () -> channels(app, h.query));
-            case CHANNEL -> limits.within(app, ApiLimits.Limit.READ_REQUESTS, 1, () -> channel(app, h.seg[3], h.query));
-            case USERS -> limits.within(app, ApiLimits.Limit.READ_REQUESTS, 1, () -> users(app, h.seg[3]));
+            case CHANNELS -> limits.within(app, Limit.READ_REQUESTS, 1, () -> channels(app, h.query));
+            case CHANNEL -> limits.within(app, Limit.READ_REQUESTS, 1, () -> channel(app, h.seg[3], h.query));
+            case USERS -> limits.within(app, Limit.READ_REQUESTS, 1, () -> users(app, h.seg[3]));
             case TERMINATE -> terminate(app, h.seg[3]);
         };
     }
@@ -217,7 +217,7 @@ public final class ApiHandler {
 
     private CompletionStage<byte[]> trigger(App app, JsonNode body) {
         Event e = event(app, body, false, "");
-        return limits.within(app, ApiLimits.Limit.BACKEND_EVENTS, e.channels.size(), () -> send(app, e));
+        return limits.within(app, Limit.BACKEND_EVENTS, e.channels.size(), () -> send(app, e));
     }
 
     private CompletionStage<byte[]> send(App app, Event e) {
@@ -258,7 +258,7 @@ public final class ApiHandler {
             events.add(e);
         }
         boolean info = anyInfo;
-        return limits.within(app, ApiLimits.Limit.BACKEND_EVENTS, events.size(), () -> sendBatch(app, events, info));
+        return limits.within(app, Limit.BACKEND_EVENTS, events.size(), () -> sendBatch(app, events, info));
     }
 
     private CompletionStage<byte[]> sendBatch(App app, List<Event> events, boolean anyInfo) {

@@ -2,6 +2,7 @@ package dev.pushserver.api;
 
 import dev.pushserver.app.App;
 import dev.pushserver.config.AppConfig;
+import dev.pushserver.metrics.PushMetrics;
 import dev.pushserver.protocol.LogText;
 import dev.pushserver.store.MembershipStore;
 import java.util.Map;
@@ -18,17 +19,20 @@ public final class ApiLimits {
 
     private static final Logger log = LoggerFactory.getLogger(ApiLimits.class);
 
-    /** The HTTP API's per-app budgets; {@code label} names them in metrics and in the store. */
-    public enum Limit {
-        BACKEND_EVENTS("backend_events", "max_backend_events_per_second"),
-        READ_REQUESTS("read_requests", "max_read_requests_per_second");
+    /**
+     * The HTTP API's per-app budgets: the config key, and the metric limit that counts refusals (its label also
+     * names the budget in the store).
+     */
+    enum Limit {
+        BACKEND_EVENTS("max_backend_events_per_second", dev.pushserver.metrics.Limit.BACKEND_EVENTS),
+        READ_REQUESTS("max_read_requests_per_second", dev.pushserver.metrics.Limit.READ_REQUESTS);
 
-        public final String label;
         final String key;
+        final dev.pushserver.metrics.Limit metric;
 
-        Limit(String label, String key) {
-            this.label = label;
+        Limit(String key, dev.pushserver.metrics.Limit metric) {
             this.key = key;
+            this.metric = metric;
         }
 
         int perSecond(AppConfig cfg) {
@@ -36,22 +40,12 @@ public final class ApiLimits {
         }
     }
 
-    /** Told of each request refused by a rate limit (metrics). */
-    @FunctionalInterface
-    public interface RateLimited {
-        void refused(App app, Limit limit);
-    }
-
     private final MembershipStore store;
-    private volatile RateLimited rateLimited = (app, limit) -> { };
+    private final PushMetrics metrics;
 
-    ApiLimits(MembershipStore store) {
+    ApiLimits(MembershipStore store, PushMetrics metrics) {
         this.store = store;
-    }
-
-    /** Who counts the requests that rate limits refuse. */
-    void onRateLimited(RateLimited listener) {
-        this.rateLimited = listener;
+        this.metrics = metrics;
     }
 
     /**
@@ -65,18 +59,18 @@ public final class ApiLimits {
             return work.get();
         }
         if (amount > perSecond) {
-            rateLimited.refused(app, limit);
+            metrics.app(app).rateLimited(limit.metric);
             throw new ApiError(ApiError.TOO_MANY_REQUESTS, "This request publishes " + amount + " events at once, "
                     + "more than " + limit.key + " (" + perSecond + ") allows: split it into smaller requests",
                     Map.of("Retry-After", "1"));
         }
-        return store.take(app, limit.label, amount, perSecond).exceptionally(failure -> {
+        return store.take(app, limit.metric.label(), amount, perSecond).exceptionally(failure -> {
             log.warn("rate limit {} of app {} not checked (letting the request through): {}", limit.key,
                     LogText.of(app.id()), failure.toString());
             return 0L;
         }).thenCompose(wait -> {
             if (wait > 0) {
-                rateLimited.refused(app, limit);
+                metrics.app(app).rateLimited(limit.metric);
                 long seconds = Math.max(1, (wait + 999_999) / 1_000_000);
                 throw new ApiError(ApiError.TOO_MANY_REQUESTS, "Too many requests: over " + limit.key + " ("
                         + perSecond + "); retry after " + seconds + " s", Map.of("Retry-After",

@@ -81,9 +81,7 @@ public final class PushCore implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.api = new ApiHandler(apps, store, publisher, events, users, queries);
-        api.onRateLimited((app, limit) -> metrics.app(app).rateLimited(limit == dev.pushserver.api.ApiLimits.Limit.BACKEND_EVENTS
-                ? dev.pushserver.metrics.Limit.BACKEND_EVENTS : dev.pushserver.metrics.Limit.READ_REQUESTS));
+        this.api = new ApiHandler(apps, store, publisher, events, users, queries, metrics);
         ScheduledExecutorService timer = loops.get(0);
         events.listen(new MemberEvents(publisher));
         events.listen(new SubscriptionCounts(publisher, timer));

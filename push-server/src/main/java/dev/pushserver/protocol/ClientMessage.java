@@ -227,11 +227,6 @@ public final class ClientMessage {
         return channel;
     }
 
-    /** Whether the message has a {@code data} field (JSON null counts as present). */
-    public boolean hasData() {
-        return dataEnd > 0;
-    }
-
     /** {@code data} exactly as sent (its JSON text, as bytes), or {@code {}} when absent. */
     public byte[] rawData() {
         if (dataEnd == 0) {
