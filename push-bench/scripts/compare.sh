@@ -12,8 +12,11 @@
 #
 # Environment:
 #   PUSH_PORT / SOKETI_PORT / CEILING_PORT   ports (default 17601 / 17602 / 17603); each must be free
-#   SERVER_JAVA, SERVER_JAVA_OPTS            JDK and options for push-server and the ceiling (default: java, -Xmx2g)
+#   SERVER_JAVA, SERVER_JAVA_OPTS            JDK and options for push-server and the ceiling (default: java, -Xmx2g);
+#                                            push-server starts through bin/push-server (the launcher users run),
+#                                            so its JVM options come first and SERVER_JAVA_OPTS is added after them
 #   BENCH_JAVA, BENCH_JAVA_OPTS              JDK and options for the generator (default: java, -Xmx2g)
+#   SERVER_JAR                               push-server jar to run (default: this checkout's; e.g. an older build)
 #   SOKETI_DIR                               where soketi is installed (default /tmp/push-bench-soketi-1.6.1; reused)
 #   NODE                                     node binary for soketi (default: node; soketi 1.6.1 runs on Node 20)
 #   SETTLE                                   seconds to wait between servers (default 3)
@@ -44,7 +47,7 @@ ARGS=("$@")
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BENCH_JAR="$ROOT/push-bench/target/push-bench.jar"
-SERVER_JAR="$ROOT/push-server/target/push-server.jar"
+SERVER_JAR="${SERVER_JAR:-$ROOT/push-server/target/push-server.jar}"
 PUSH_PORT="${PUSH_PORT:-17601}"
 SOKETI_PORT="${SOKETI_PORT:-17602}"
 CEILING_PORT="${CEILING_PORT:-17603}"
@@ -130,7 +133,8 @@ start_server() { # name -> SERVER_PID, PORT
         PUSH_APPS_0_MAX_CLIENT_EVENTS_PER_SECOND=1000000 PUSH_APPS_0_MAX_MESSAGES_PER_SECOND=1000000 \
         PUSH_APPS_0_MAX_SUBSCRIPTIONS_PER_SECOND=1000000 \
         PUSH_APPS_0_MAX_PRESENCE_MEMBERS=1000 PUSH_APPS_0_MAX_EVENT_PAYLOAD=102400 \
-        "${SERVER_PIN[@]}" $SERVER_JAVA $SERVER_JAVA_OPTS -jar "$SERVER_JAR" --host 127.0.0.1 --port "$PORT" >"$log" 2>&1 &
+        JAVA="$SERVER_JAVA" JAVA_OPTS="$SERVER_JAVA_OPTS" PUSH_SERVER_JAR="$SERVER_JAR" \
+        "${SERVER_PIN[@]}" "$ROOT/bin/push-server" --host 127.0.0.1 --port "$PORT" >"$log" 2>&1 &
       SERVER_PID=$! ;;
     soketi)
       PORT="$SOKETI_PORT"; require_free "$PORT" SOKETI

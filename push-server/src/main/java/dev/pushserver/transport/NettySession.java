@@ -10,6 +10,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -130,15 +132,11 @@ final class NettySession implements Session, LoopFlusher.Target {
         }
     }
 
-    /**
-     * Replies are flushed like fan-out, once at the end of the loop turn: the answers to everything a client sent
-     * in one read (several subscribes, say), and the 101 written before connection_established, leave in one send.
-     */
     private void sendNow(byte[] message) {
         if (!closing) {
-            out.write(Frames.text(channel.alloc(), message), out.voidPromise());
+            channel.writeAndFlush(Frames.text(channel.alloc(), message), channel.voidPromise());
             meters.messageOut(message.length);
-            flushLater();
+            closeIfOverLimit();
         }
     }
 
@@ -148,15 +146,8 @@ final class NettySession implements Session, LoopFlusher.Target {
             content.release();
             return;
         }
-        out.write(Frames.pong(channel.alloc(), content), out.voidPromise());
-        flushLater();
-    }
-
-    private void flushLater() {
-        if (!flushPending) {
-            flushPending = true;
-            flusher.mark(this);
-        }
+        channel.writeAndFlush(new PongWebSocketFrame(content), channel.voidPromise());
+        closeIfOverLimit();
     }
 
     /**
@@ -180,7 +171,10 @@ final class NettySession implements Session, LoopFlusher.Target {
             return false;
         }
         out.write(((NettyFrame) frame).buf().retainedDuplicate(), out.voidPromise());
-        flushLater();
+        if (!flushPending) {
+            flushPending = true;
+            flusher.mark(this);
+        }
         return true;
     }
 
@@ -214,7 +208,7 @@ final class NettySession implements Session, LoopFlusher.Target {
         channel.write(Frames.text(channel.alloc(), Messages.error(reason, code)), channel.voidPromise());
         closing = true;
         closeCode = code;
-        channel.writeAndFlush(Frames.close(channel.alloc(), code, reason));
+        channel.writeAndFlush(Frames.close(code, reason));
         channel.eventLoop().schedule(() -> {
             if (channel.isOpen()) {
                 channel.close();
@@ -229,7 +223,7 @@ final class NettySession implements Session, LoopFlusher.Target {
         } else {
             closing = true;
             closeCode = code;
-            channel.writeAndFlush(Frames.close(channel.alloc(), 1000, "")).addListener(ChannelFutureListener.CLOSE);
+            channel.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(ChannelFutureListener.CLOSE);
         }
     }
 
