@@ -146,9 +146,15 @@ final class ConnectionGuard {
         }
     }
 
+    /** Over max_connections_per_ip: answered with an error once its first request arrives. */
+    static boolean overQuota(Channel ch) {
+        return ch.hasAttr(OVER_QUOTA) && Boolean.TRUE.equals(ch.attr(OVER_QUOTA).get()); // attr() alone adds one
+    }
+
     /** The connection became a WebSocket: it is no longer a candidate for eviction. */
+    @SuppressWarnings("deprecation") // getAndRemove: the only way to drop the entry (no attribute kept per socket)
     void trusted(Channel ch) {
-        Waiting w = ch.attr(WAITING).getAndSet(null);
+        Waiting w = ch.attr(WAITING).getAndRemove();
         if (w != null) {
             waiting.remove(w);
         }

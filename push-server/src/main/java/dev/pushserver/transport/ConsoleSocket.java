@@ -63,7 +63,7 @@ final class ConsoleSocket extends SimpleChannelInboundHandler<WebSocketFrame> im
     /** Runs once the upgrade response has been written. */
     void admit(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        if (Boolean.TRUE.equals(ctx.channel().attr(ConnectionGuard.OVER_QUOTA).get())) {
+        if (ConnectionGuard.overQuota(ctx.channel())) {
             refuse("Too many connections from your address");
             return;
         }

@@ -6,8 +6,9 @@ import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Pre-encodes a complete unmasked WebSocket text frame (header + payload) into one buffer, so a fan-out writes the
- * same bytes to every recipient (retained duplicates) and the per-channel WebSocket encoder just passes them on.
+ * Pre-encodes complete unmasked WebSocket frames (header + payload) into one buffer each, so a fan-out writes the
+ * same bytes to every recipient (retained duplicates). Pusher connections have no WebSocket encoder: everything
+ * written to them is one of these.
  */
 public final class Frames {
 
@@ -22,15 +23,43 @@ public final class Frames {
      * connection with 1002 on a longer one); the full text goes in the {@code pusher:error} sent before it.
      */
     public static CloseWebSocketFrame close(int code, String reason) {
+        return new CloseWebSocketFrame(code, new String(reasonBytes(reason), StandardCharsets.UTF_8));
+    }
+
+    /** {@link #close(int, String)} pre-encoded, for connections without a WebSocket encoder (Pusher ones). */
+    static ByteBuf close(ByteBufAllocator alloc, int code, String reason) {
+        byte[] why = reasonBytes(reason);
+        ByteBuf buf = alloc.buffer(4 + why.length, 4 + why.length);
+        return buf.writeByte(0x80 | OP_CLOSE).writeByte(2 + why.length).writeShort(code).writeBytes(why);
+    }
+
+    /** A pong carrying the ping's payload (at most 125 bytes, the decoder checked); takes ownership of it. */
+    static ByteBuf pong(ByteBufAllocator alloc, ByteBuf payload) {
+        try {
+            int len = payload.readableBytes();
+            return alloc.buffer(2 + len, 2 + len).writeByte(0x80 | OP_PONG).writeByte(len).writeBytes(payload);
+        } finally {
+            payload.release();
+        }
+    }
+
+    /** An empty ping. */
+    static ByteBuf ping(ByteBufAllocator alloc) {
+        return alloc.buffer(2, 2).writeByte(0x80 | OP_PING).writeByte(0);
+    }
+
+    private static final int OP_CLOSE = 0x8, OP_PING = 0x9, OP_PONG = 0xA;
+
+    private static byte[] reasonBytes(String reason) {
         byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
         if (bytes.length <= MAX_CLOSE_REASON_BYTES) {
-            return new CloseWebSocketFrame(code, reason);
+            return bytes;
         }
         int end = MAX_CLOSE_REASON_BYTES;
         while (end > 0 && (bytes[end] & 0xC0) == 0x80) {
             end--; // do not split a multi-byte character
         }
-        return new CloseWebSocketFrame(code, new String(bytes, 0, end, StandardCharsets.UTF_8));
+        return java.util.Arrays.copyOf(bytes, end);
     }
 
     public static ByteBuf text(ByteBufAllocator alloc, byte[] payload) {

@@ -16,13 +16,13 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
-import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
-import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
-import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 
 /**
  * First stage after HTTP decoding: WebSocket upgrades go to the Pusher protocol, {@code /apps/...} to the HTTP API,
@@ -74,7 +74,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             upgrade(ctx, req); // over its address's quota, it is told so after the upgrade (4100)
             return;
         }
-        if (Boolean.TRUE.equals(ctx.channel().attr(ConnectionGuard.OVER_QUOTA).get())) {
+        if (ConnectionGuard.overQuota(ctx.channel())) {
             FullHttpResponse tooMany = HttpResponses.json(HttpResponseStatus.TOO_MANY_REQUESTS,
                     ApiError.body("Too many connections from your address (max_connections_per_ip)"));
             tooMany.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
@@ -186,53 +186,57 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 && req.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
     }
 
+    /**
+     * Switches this connection to WebSocket in one go, on the loop: the HTTP stages leave (bytes the client sent
+     * behind its request come back to {@link #channelRead} and wait in {@code early}), Netty's frame decoder and
+     * encoder and the connection's handler take their place, the 101 is written unflushed so that it leaves in one
+     * send with the first Pusher frame, and the early bytes are replayed through the decoder.
+     */
     private void upgrade(ChannelHandlerContext ctx, FullHttpRequest req) {
-        ConnectionRequest request = ConnectionRequest.of(req.uri(), req.headers().get(HttpHeaderNames.ORIGIN),
-                server.apps());
-        int maxFrame = server.config().maxFrameSize();
-        WebSocketDecoderConfig decoderConfig = WebSocketDecoderConfig.newBuilder()
-                .maxFramePayloadLength(maxFrame)
-                .allowExtensions(false)
-                .closeOnProtocolViolation(false) // we send the Pusher error and close ourselves
-                .build();
-        String scheme = ctx.pipeline().get(Tls.HANDLER) != null ? "wss://" : "ws://";
-        String url = scheme + req.headers().get(HttpHeaderNames.HOST, "localhost") + req.uri();
-        WebSocketServerHandshaker handshaker = new WebSocketServerHandshakerFactory(url, null, decoderConfig)
-                .newHandshaker(req);
-        if (handshaker == null) {
-            WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
+        if (!WebSocketUpgrade.supportedVersion(req)) {
+            FullHttpResponse old = HttpResponses.json(HttpResponseStatus.UPGRADE_REQUIRED,
+                    ApiError.body("Only WebSocket version 13 (RFC 6455) is supported"));
+            old.headers().set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, WebSocketUpgrade.VERSION);
+            responder.respond(old, false);
             return;
         }
-        ChannelHandler handler = ConsoleRoutes.isConsole(req.uri()) ? new ConsoleSocket(server.console())
-                : new PusherWebSocketHandler(server, transport, request);
+        String problem = WebSocketUpgrade.problem(req);
+        if (problem != null) {
+            responder.respond(HttpResponses.json(HttpResponseStatus.BAD_REQUEST, ApiError.body(problem)), false);
+            return;
+        }
+        int maxFrame = server.config().maxFrameSize();
+        boolean console = ConsoleRoutes.isConsole(req.uri());
+        ChannelHandler handler = console ? new ConsoleSocket(server.console())
+                : new PusherWebSocketHandler(server, transport, ConnectionRequest.of(req.uri(),
+                        req.headers().get(HttpHeaderNames.ORIGIN), server.apps()), maxFrame);
+        ByteBuf switching = WebSocketUpgrade.response(ctx.alloc(), req);
         ChannelPipeline p = ctx.pipeline();
         upgrading = true;
-        handshaker.handshake(ctx.channel(), req).addListener(f -> {
-            if (!f.isSuccess()) {
-                upgrading = false;
-                if (early != null) {
-                    early.release();
-                    early = null;
-                }
-                ctx.close();
-                return;
-            }
-            // trust begins: no more HTTP deadlines or body gate (liveness watches the WebSocket)
-            removeIfPresent(p, HttpTimeouts.class);
-            removeIfPresent(p, RequestGate.class);
-            transport.guard().trusted(ctx.channel());
-            // text frames must be valid UTF-8 (RFC 6455: close 1007); Netty only adds this in its protocol handler
-            p.addLast("ws-utf8", new Utf8FrameValidator(false));
-            p.addLast("ws-aggregator", new WebSocketFrameAggregator(maxFrame));
-            p.addLast(handler instanceof ConsoleSocket ? "console" : "pusher", handler);
-            p.remove(this);
-            if (handler instanceof ConsoleSocket console) {
-                console.admit(p.context(console)); // not a Pusher connection: no socket id, no app quota
-            } else {
-                ((PusherWebSocketHandler) handler).admit(p.context(handler));
-            }
-            replayEarlyFrames(p);
-        });
+        p.remove(HttpServerCodec.class);
+        // trust begins: no more HTTP deadlines or body gate (liveness watches the WebSocket)
+        removeIfPresent(p, HttpTimeouts.class);
+        removeIfPresent(p, RequestGate.class);
+        removeIfPresent(p, JsonBodyAggregator.class);
+        transport.guard().trusted(ctx.channel());
+        p.addBefore(ctx.name(), "ws-decoder", new WebSocket13FrameDecoder(transport.decoderConfig()));
+        if (console) { // the Pusher handler writes pre-encoded frames, checks UTF-8 and joins fragments itself
+            p.addBefore(ctx.name(), "ws-encoder", new WebSocket13FrameEncoder(false));
+            p.addBefore(ctx.name(), "ws-utf8", new Utf8FrameValidator(false));
+            p.addBefore(ctx.name(), "ws-aggregator", new WebSocketFrameAggregator(maxFrame));
+        }
+        p.addBefore(ctx.name(), console ? "console" : "pusher", handler);
+        ChannelHandlerContext next = p.context(handler);
+        next.write(switching, next.voidPromise());
+        p.remove(this);
+        if (handler instanceof ConsoleSocket socket) {
+            socket.admit(next); // not a Pusher connection: no socket id, no app quota
+        } else {
+            ((PusherWebSocketHandler) handler).admit(next);
+        }
+        next.flush(); // the 101, with connection_established when admit wrote it
+        upgrading = false;
+        replayEarlyFrames(p);
     }
 
     /**

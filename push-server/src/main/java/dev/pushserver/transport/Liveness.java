@@ -2,7 +2,6 @@ package dev.pushserver.transport;
 
 import dev.pushserver.session.Guarded;
 import dev.pushserver.protocol.ErrorCodes;
-import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -78,7 +77,7 @@ final class Liveness {
             }
         } else if (now - c.lastActivityNanos() > activityNanos) {
             c.markPingSent(now);
-            c.channel().writeAndFlush(new PingWebSocketFrame(), c.channel().voidPromise());
+            c.channel().writeAndFlush(Frames.ping(c.channel().alloc()), c.channel().voidPromise());
         }
     }
 }

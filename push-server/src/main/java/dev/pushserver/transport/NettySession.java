@@ -10,8 +10,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -132,11 +130,15 @@ final class NettySession implements Session, LoopFlusher.Target {
         }
     }
 
+    /**
+     * Replies are flushed like fan-out, once at the end of the loop turn: the answers to everything a client sent
+     * in one read (several subscribes, say), and the 101 written before connection_established, leave in one send.
+     */
     private void sendNow(byte[] message) {
         if (!closing) {
-            channel.writeAndFlush(Frames.text(channel.alloc(), message), channel.voidPromise());
+            out.write(Frames.text(channel.alloc(), message), out.voidPromise());
             meters.messageOut(message.length);
-            closeIfOverLimit();
+            flushLater();
         }
     }
 
@@ -146,8 +148,15 @@ final class NettySession implements Session, LoopFlusher.Target {
             content.release();
             return;
         }
-        channel.writeAndFlush(new PongWebSocketFrame(content), channel.voidPromise());
-        closeIfOverLimit();
+        out.write(Frames.pong(channel.alloc(), content), out.voidPromise());
+        flushLater();
+    }
+
+    private void flushLater() {
+        if (!flushPending) {
+            flushPending = true;
+            flusher.mark(this);
+        }
     }
 
     /**
@@ -171,10 +180,7 @@ final class NettySession implements Session, LoopFlusher.Target {
             return false;
         }
         out.write(((NettyFrame) frame).buf().retainedDuplicate(), out.voidPromise());
-        if (!flushPending) {
-            flushPending = true;
-            flusher.mark(this);
-        }
+        flushLater();
         return true;
     }
 
@@ -208,7 +214,7 @@ final class NettySession implements Session, LoopFlusher.Target {
         channel.write(Frames.text(channel.alloc(), Messages.error(reason, code)), channel.voidPromise());
         closing = true;
         closeCode = code;
-        channel.writeAndFlush(Frames.close(code, reason));
+        channel.writeAndFlush(Frames.close(channel.alloc(), code, reason));
         channel.eventLoop().schedule(() -> {
             if (channel.isOpen()) {
                 channel.close();
@@ -223,7 +229,7 @@ final class NettySession implements Session, LoopFlusher.Target {
         } else {
             closing = true;
             closeCode = code;
-            channel.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(ChannelFutureListener.CLOSE);
+            channel.writeAndFlush(Frames.close(channel.alloc(), 1000, "")).addListener(ChannelFutureListener.CLOSE);
         }
     }
 

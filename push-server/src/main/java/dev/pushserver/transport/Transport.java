@@ -8,6 +8,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -17,6 +18,7 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -43,6 +45,9 @@ public final class Transport {
     private Channel api;
     private Channel metricsListener;
     private final String engine;
+    /** one for every connection: both are immutable and Netty makes one of each per channel otherwise */
+    private final WebSocketDecoderConfig decoderConfig;
+    private final AdaptiveRecvByteBufAllocator receiveSizes = new AdaptiveRecvByteBufAllocator();
 
     public Transport(ServerConfig config, PushMetrics metrics) {
         this.config = config;
@@ -62,6 +67,11 @@ public final class Transport {
         this.guard = new ConnectionGuard(config.network(), metrics);
         this.httpDeadlines = new HttpTimeouts.Sweeper(loops);
         this.bodies = new RequestGate.Bodies(config.network().maxConcurrentRequestBodies());
+        this.decoderConfig = WebSocketDecoderConfig.newBuilder()
+                .maxFramePayloadLength(config.maxFrameSize())
+                .allowExtensions(false)
+                .closeOnProtocolViolation(false) // we send the Pusher error and close ourselves
+                .build();
         log.info("transport: {} with {} event loops", engine.name(), threads);
     }
 
@@ -91,6 +101,10 @@ public final class Transport {
 
     Loops loops() {
         return loops;
+    }
+
+    WebSocketDecoderConfig decoderConfig() {
+        return decoderConfig;
     }
 
     Liveness liveness() {
@@ -134,8 +148,10 @@ public final class Transport {
                 .group(boss, workers)
                 .channel(channelClass)
                 .option(ChannelOption.SO_BACKLOG, 4096)
-                .childOption(ChannelOption.TCP_NODELAY, true)
+                // TCP_NODELAY: every engine's child channel turns it on by itself (a second setsockopt per
+                // accepted connection if asked here)
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, receiveSizes)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(config.maxOutboundBuffer() / 2, config.maxOutboundBuffer()))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
