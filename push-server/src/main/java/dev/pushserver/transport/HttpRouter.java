@@ -189,7 +189,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     /**
      * Switches this connection to WebSocket in one go, on the loop: the HTTP stages leave (bytes the client sent
      * behind its request come back to {@link #channelRead} and wait in {@code early}), Netty's frame decoder and
-     * encoder and the connection's handler take their place, the 101 is written unflushed so that it leaves in one
+     * the connection's handler take their place (the console also gets Netty's encoder, validator and aggregator), the 101 is written unflushed so that it leaves in one
      * send with the first Pusher frame, and the early bytes are replayed through the decoder.
      */
     private void upgrade(ChannelHandlerContext ctx, FullHttpRequest req) {

@@ -132,7 +132,8 @@ final class NettySession implements Session, LoopFlusher.Target {
 
     /**
      * Replies are flushed like fan-out, once at the end of the loop turn: the answers to everything a client sent
-     * in one read (several subscribes, say), and the 101 written before connection_established, leave in one send.
+     * in one read (several subscribes, say) leave in one send. (The upgrade flushes the 101 and connection_established
+     * together itself.)
      */
     private void sendNow(byte[] message) {
         if (!closing) {
