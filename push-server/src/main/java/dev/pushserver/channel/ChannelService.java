@@ -103,7 +103,7 @@ public final class ChannelService {
             rateLimited(conn, channel, cfg);
             return null;
         }
-        if (conn.subscriptions().containsKey(channel)) {
+        if (conn.subscriptions().contains(channel)) {
             // idempotent: confirm again without counting twice
             if (type != ChannelType.PRESENCE) {
                 conn.send(Messages.subscriptionSucceeded(channel, "{}"));
@@ -206,7 +206,7 @@ public final class ChannelService {
             reject(conn, channel, "Internal server error while subscribing", 500);
             return;
         }
-        conn.subscriptions().put(channel, sub);
+        conn.subscriptions().put(sub);
         if (ChannelType.of(channel).requiresAuth()) {
             conn.markAuthorized();
         }
@@ -332,7 +332,7 @@ public final class ChannelService {
     /** Leaves every channel; called once when the connection has gone. */
     public CompletionStage<?> leaveAll(Connection conn) {
         List<CompletableFuture<?>> pending = null;
-        for (Subscription sub : new ArrayList<>(conn.subscriptions().values())) {
+        for (Subscription sub : conn.subscriptions().snapshot()) {
             CompletionStage<?> left = leave(conn, sub);
             if (!OnLoop.isDone(left)) {
                 if (pending == null) {

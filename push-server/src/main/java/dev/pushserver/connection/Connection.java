@@ -30,8 +30,7 @@ public final class Connection {
     static final int MAX_WAITING = 1_000;
 
     private final Session session;
-    /** most connections hold one to a few channels: 4 slots, not 16, per connection */
-    private final Map<String, Subscription> subscriptions = new HashMap<>(4);
+    private final Subscriptions subscriptions = new Subscriptions();
     /** presence user ids this connection is a member as, with the number of channels using each */
     private Map<String, Integer> presenceUsers; // created on first presence subscription
 
@@ -148,7 +147,7 @@ public final class Connection {
 
     // ---- subscriptions ----------------------------------------------------------------------------------------
 
-    public Map<String, Subscription> subscriptions() {
+    public Subscriptions subscriptions() {
         return subscriptions;
     }
 

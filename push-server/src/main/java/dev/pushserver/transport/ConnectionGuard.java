@@ -4,6 +4,8 @@ import dev.pushserver.config.ServerConfig;
 import dev.pushserver.metrics.Limit;
 import dev.pushserver.metrics.PushMetrics;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.util.AttributeKey;
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
@@ -96,16 +98,10 @@ final class ConnectionGuard {
             ch.attr(OVER_QUOTA).set(Boolean.TRUE);
             metrics.serverLimited(Limit.MAX_CONNECTIONS_PER_IP);
         }
-        Waiting w = new Waiting(ch);
+        Waiting w = new Waiting(ch, address);
         ch.attr(WAITING).set(w);
         waiting.add(w);
-        ch.closeFuture().addListener(f -> {
-            open.decrementAndGet();
-            waiting.remove(w);
-            if (address != null) {
-                address.open.decrementAndGet();
-            }
-        });
+        ch.closeFuture().addListener(w);
         return true;
     }
 
@@ -135,14 +131,26 @@ final class ConnectionGuard {
     /**
      * Whether an HTTP connection is waiting for its client (for a request head, or idle between requests) and since
      * when; 0 while a request is in progress. Written on the connection's loop, read by whichever loop accepts.
+     * It is also the close listener that gives the connection's place back (one object per connection, not two).
      */
-    static final class Waiting {
+    final class Waiting implements ChannelFutureListener {
         final Channel channel;
+        private final Address address;
         volatile long idleSince;
 
-        Waiting(Channel channel) {
+        Waiting(Channel channel, Address address) {
             this.channel = channel;
+            this.address = address;
             this.idleSince = System.nanoTime();
+        }
+
+        @Override
+        public void operationComplete(ChannelFuture closed) {
+            open.decrementAndGet();
+            waiting.remove(this);
+            if (address != null) {
+                address.open.decrementAndGet();
+            }
         }
     }
 

@@ -3,23 +3,23 @@ package dev.pushserver.transport;
 import dev.pushserver.session.Guarded;
 import dev.pushserver.protocol.ErrorCodes;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Detects dead clients with WebSocket ping frames (reference §1.7): after {@code activity_timeout} without any
  * inbound frame a connection gets a ping; without any inbound frame {@code pong_timeout} after that it is closed
- * with 4201. One sweep per event loop over that loop's connections, instead of a timer per connection.
+ * with 4201. One sweep per event loop over that loop's connections, instead of a timer per connection. Each loop
+ * keeps its connections in a plain list, every session knowing its own index in it (removal swaps the last one into
+ * the hole): no hash-set node per connection.
  */
 final class Liveness {
 
     private final Loops loops;
     private final long activityNanos;
     private final long pongNanos;
-    private final List<Set<NettySession>> perLoop = new ArrayList<>();
+    private final List<ArrayList<NettySession>> perLoop = new ArrayList<>();
     private final List<ScheduledFuture<?>> sweeps = new ArrayList<>();
 
     Liveness(Loops loops, int activityTimeoutSeconds, int pongTimeoutSeconds) {
@@ -27,7 +27,7 @@ final class Liveness {
         this.activityNanos = TimeUnit.SECONDS.toNanos(activityTimeoutSeconds);
         this.pongNanos = TimeUnit.SECONDS.toNanos(pongTimeoutSeconds);
         for (int i = 0; i < loops.size(); i++) {
-            perLoop.add(new HashSet<>());
+            perLoop.add(new ArrayList<>());
         }
     }
 
@@ -46,17 +46,36 @@ final class Liveness {
 
     /** Call on the connection's loop. */
     void add(NettySession c) {
-        perLoop.get(c.loop()).add(c);
+        ArrayList<NettySession> list = perLoop.get(c.loop());
+        c.livenessSlot = list.size();
+        list.add(c);
     }
 
-    /** Call on the connection's loop. */
+    /** Call on the connection's loop; a session not (or no longer) in the list is ignored. */
     void remove(NettySession c) {
-        perLoop.get(c.loop()).remove(c);
+        ArrayList<NettySession> list = perLoop.get(c.loop());
+        int i = c.livenessSlot;
+        if (i < 0 || i >= list.size() || list.get(i) != c) {
+            return;
+        }
+        NettySession last = list.remove(list.size() - 1);
+        if (last != c) {
+            list.set(i, last);
+            last.livenessSlot = i;
+        }
+        c.livenessSlot = -1;
     }
 
     private void sweep(int loop) {
         long now = System.nanoTime();
-        for (NettySession c : perLoop.get(loop)) {
+        ArrayList<NettySession> list = perLoop.get(loop);
+        // backwards: a check that closes a connection synchronously removes it by moving the last one (already
+        // checked) into its place, so nothing is skipped or checked twice
+        for (int i = list.size() - 1; i >= 0; i--) {
+            if (i >= list.size()) {
+                continue;
+            }
+            NettySession c = list.get(i);
             try {
                 check(c, now);
             } catch (Throwable t) {

@@ -36,6 +36,8 @@ final class NettySession implements Session, LoopFlusher.Target {
     private final AppMeters meters;
 
     private boolean flushPending;
+    /** index in the loop's liveness list, -1 when not in it (loop-confined) */
+    int livenessSlot = -1;
     private long lastActivityNanos;
     private long pingSentNanos;
     /** written on the loop; volatile so that {@link #isOpen()} can be asked from anywhere */

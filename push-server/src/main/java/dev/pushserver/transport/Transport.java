@@ -148,8 +148,10 @@ public final class Transport {
                 .group(boss, workers)
                 .channel(channelClass)
                 .option(ChannelOption.SO_BACKLOG, 4096)
-                // epoll and NIO child channels turn it on by themselves; io_uring's is not known to: asked for all
-                .childOption(ChannelOption.TCP_NODELAY, true)
+                // No TCP_NODELAY child option: the accepted channels of all three engines turn it on in their config's
+                // constructor (Epoll/IoUringSocketChannelConfig, NIO's DefaultSocketChannelConfig, whenever
+                // PlatformDependent.canEnableTcpNoDelayByDefault(), i.e. not on Android); asking again costs one
+                // more setsockopt per accepted connection.
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, receiveSizes)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(config.maxOutboundBuffer() / 2, config.maxOutboundBuffer()))

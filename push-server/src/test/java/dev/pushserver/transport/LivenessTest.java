@@ -87,6 +87,42 @@ class LivenessTest {
         }
     }
 
+    /**
+     * Silent and answering clients interleaved on the same loops: one sweep closes several connections from the
+     * middle of its list, and every silent one is closed while every answering one stays.
+     */
+    @Test
+    void amongManyClientsOnlyTheSilentOnesAreClosed() throws Exception {
+        List<FrameSocket> silent = new java.util.ArrayList<>();
+        List<FrameSocket> answering = new java.util.ArrayList<>();
+        try (TestServer server = TestServer.start(FAST)) {
+            try {
+                for (int i = 0; i < 24; i++) {
+                    boolean answers = i % 3 == 1;
+                    FrameSocket ws = FrameSocket.open(server.port(), PATH, answers, true);
+                    assertThat(ws.nextContaining("connection_established", 5_000)).isNotNull();
+                    (answers ? answering : silent).add(ws);
+                }
+                for (FrameSocket ws : silent) {
+                    assertThat(ws.closeCode(8_000)).as("silent client closed").isEqualTo(4201);
+                }
+                Awaitility.await().atMost(Duration.ofSeconds(6))
+                        .until(() -> answering.stream().allMatch(ws -> ws.pingsReceived() >= 2));
+                for (FrameSocket ws : answering) {
+                    assertThat(ws.closeCode(0)).as("answering client still open").isNull();
+                }
+                // a connection made after the closes is watched too
+                try (FrameSocket late = FrameSocket.open(server.port(), PATH, false, false)) {
+                    assertThat(late.nextContaining("connection_established", 5_000)).isNotNull();
+                    assertThat(late.closeCode(8_000)).isEqualTo(4201);
+                }
+            } finally {
+                silent.forEach(FrameSocket::close);
+                answering.forEach(FrameSocket::close);
+            }
+        }
+    }
+
     @Test
     void clientThatNeverAnswersPingFramesIsClosedWith4201AfterPongTimeout() throws Exception {
         try (TestServer server = TestServer.start(FAST);
