@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Pre-encodes complete unmasked WebSocket frames (header + payload) into one buffer each, so a fan-out writes the
@@ -17,6 +18,7 @@ public final class Frames {
 
     /** RFC 6455 caps a control frame's payload at 125 bytes: 2 for the code, at most 123 for the reason. */
     static final int MAX_CLOSE_REASON_BYTES = 123;
+    private static final int OP_CLOSE = 0x8, OP_PING = 0x9, OP_PONG = 0xA;
 
     /**
      * A close frame whose reason is cut to fit a control frame at a UTF-8 character boundary (clients fail the
@@ -48,8 +50,6 @@ public final class Frames {
         return alloc.buffer(2, 2).writeByte(0x80 | OP_PING).writeByte(0);
     }
 
-    private static final int OP_CLOSE = 0x8, OP_PING = 0x9, OP_PONG = 0xA;
-
     private static byte[] reasonBytes(String reason) {
         byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
         if (bytes.length <= MAX_CLOSE_REASON_BYTES) {
@@ -59,7 +59,7 @@ public final class Frames {
         while (end > 0 && (bytes[end] & 0xC0) == 0x80) {
             end--; // do not split a multi-byte character
         }
-        return java.util.Arrays.copyOf(bytes, end);
+        return Arrays.copyOf(bytes, end);
     }
 
     public static ByteBuf text(ByteBufAllocator alloc, byte[] payload) {

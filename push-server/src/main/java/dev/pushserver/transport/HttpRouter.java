@@ -189,8 +189,9 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     /**
      * Switches this connection to WebSocket in one go, on the loop: the HTTP stages leave (bytes the client sent
      * behind its request come back to {@link #channelRead} and wait in {@code early}), Netty's frame decoder and
-     * the connection's handler take their place (the console also gets Netty's encoder, validator and aggregator), the 101 is written unflushed so that it leaves in one
-     * send with the first Pusher frame, and the early bytes are replayed through the decoder.
+     * the connection's handler take their place (the console also gets Netty's encoder, validator and
+     * aggregator), the 101 is written unflushed so that it leaves in one send with the first Pusher frame, and the
+     * early bytes are replayed through the decoder.
      */
     private void upgrade(ChannelHandlerContext ctx, FullHttpRequest req) {
         if (!WebSocketUpgrade.supportedVersion(req)) {

@@ -69,8 +69,8 @@ final class Liveness {
     private void sweep(int loop) {
         long now = System.nanoTime();
         ArrayList<NettySession> list = perLoop.get(loop);
-        // backwards: a check that closes a connection synchronously removes it by moving the last one (already
-        // checked) into its place, so nothing is skipped or checked twice
+        // A check never removes a connection during the sweep (it leaves the list in channelInactive, which Netty
+        // runs as a later task); going backwards keeps even such a removal from skipping one or checking one twice
         for (int i = list.size() - 1; i >= 0; i--) {
             if (i >= list.size()) {
                 continue;
